@@ -1,0 +1,48 @@
+# Common tasks. Everything runs from the virtualenv in .venv, which is (re)installed only
+# when the requirements or the package metadata change.
+
+PYTHON ?= python3
+PORT ?= 5000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export FLASK_APP := mediation
+
+.PHONY: run test lint bench clean venv system-deps system-deps-runtime
+
+# wildcard: the package metadata may not exist yet in a fresh checkout, and a missing
+# prerequisite would otherwise stop make with "No rule to make target".
+$(STAMP): requirements.txt requirements-dev.txt $(wildcard setup.cfg pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -r requirements-dev.txt -e .
+	touch $@
+
+venv: $(STAMP)
+
+# Through bash: a checkout or an archive may not keep the executable bit.
+system-deps:
+	bash scripts/system-deps.sh
+
+system-deps-runtime:
+	bash scripts/system-deps.sh --runtime
+
+run: system-deps-runtime venv
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: system-deps venv
+	$(BIN)/ruff check mediation tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check mediation tests
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+# instance/ holds the local database and config: never removed here.
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,112 @@
+"""人民调解案件管理系统: the Flask application factory."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Flask, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from mediation.config import DEMO_SECRET_KEY, Config, from_environment, normalise_database_url
+from mediation.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(from_environment())
+    app.config.update(config or {})
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{app.instance_path}/mediation.db"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+    _refuse_demo_secrets(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    _setup_sqlite(app)
+    _setup_login(app)
+
+    from mediation import cli, filters
+    from mediation.admin.views import bp as admin_bp
+    from mediation.auth.views import bp as auth_bp
+    from mediation.cases.views import bp as cases_bp
+    from mediation.errors import register_error_pages
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(admin_bp)
+    filters.init_app(app)
+    cli.init_app(app)
+    register_error_pages(app)
+    return app
+
+
+def is_production(app: Flask) -> bool:
+    return app.config["MEDIATION_ENV"] == "production"
+
+
+def _refuse_demo_secrets(app: Flask) -> None:
+    if is_production(app) and app.config["SECRET_KEY"] in (DEMO_SECRET_KEY, "", None):
+        raise RuntimeError(
+            "MEDIATION_ENV=production needs its own SECRET_KEY; the demo key is refused."
+        )
+
+
+def _setup_sqlite(app: Flask) -> None:
+    """SQLite needs foreign keys switched on per connection, and a wait instead of
+    'database is locked' when two requests write at once."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+
+def _setup_login(app: Flask) -> None:
+    from mediation.models import User
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+    @app.before_request
+    def end_idle_sessions():
+        """An idle session ends after SESSION_IDLE_MINUTES, checked here on the server:
+        the cookie's own expiry alone would trust the browser."""
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        now = datetime.now(UTC).timestamp()
+        last = session.get("last_seen", now)
+        if now - last > app.config["SESSION_IDLE_MINUTES"] * 60:
+            logout_user()
+            session.clear()
+            flash("您已长时间未操作，为保护当事人信息已自动退出，请重新登录。", "info")
+            return redirect(url_for("auth.login", next=request.full_path))
+        session["last_seen"] = now
+        session.permanent = True
+        return None

@@ -1,0 +1,1 @@
+"""Administration of accounts and of the organisation tree."""

@@ -1,0 +1,62 @@
+"""Account and committee forms for the administrator."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from mediation.models import CommitteeKind, OrgKind, Role
+
+
+class UserForm(FlaskForm):
+    version = HiddenField()
+    username = StringField("用户名", validators=[
+        DataRequired("请填写用户名。"), Length(max=40),
+        Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能使用字母、数字、下划线、点和短横线。"),
+    ])  # fmt: skip
+    name = StringField("姓名", validators=[DataRequired("请填写姓名。"), Length(max=40)])
+    role = SelectField("角色", choices=Role.choices())
+    org_id = SelectField("所属单位", coerce=int, validate_choice=False)
+    phone = StringField("联系电话", validators=[Optional(), Length(max=20)])
+    active = BooleanField("启用", default=True)
+    unlock = BooleanField("解除登录锁定")
+    password = PasswordField("初始密码 / 重置密码", validators=[Optional(), Length(max=128)])
+
+    def data_dict(self) -> dict:
+        return {
+            "username": self.username.data,
+            "name": self.name.data.strip(),
+            "role": Role(self.role.data),
+            "org_id": self.org_id.data,
+            "phone": (self.phone.data or "").strip(),
+            "active": self.active.data,
+            "unlock": self.unlock.data,
+        }
+
+
+class OrgForm(FlaskForm):
+    version = HiddenField()
+    kind = SelectField("单位类型", choices=OrgKind.choices())
+    name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=100)])
+    short_name = StringField("简称（用于案号）", validators=[Optional(), Length(max=20)])
+    committee_kind = SelectField(
+        "调委会类型", choices=[("", "—"), *CommitteeKind.choices()], validators=[Optional()]
+    )
+    parent_id = SelectField("上级单位", coerce=int, validate_choice=False)
+    deadline_days = IntegerField(
+        "办理期限（天）", default=30,
+        validators=[Optional(), NumberRange(1, 365, "办理期限应在1到365天之间。")],
+    )  # fmt: skip
+    active = BooleanField("启用", default=True)
+
+    def data_dict(self) -> dict:
+        return {
+            "kind": OrgKind(self.kind.data),
+            "name": self.name.data.strip(),
+            "short_name": (self.short_name.data or "").strip() or None,
+            "committee_kind": CommitteeKind(self.committee_kind.data)
+            if self.committee_kind.data
+            else None,
+            "parent_id": self.parent_id.data or None,
+            "deadline_days": self.deadline_days.data,
+            "active": self.active.data,
+        }

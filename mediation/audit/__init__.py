@@ -1,0 +1,1 @@
+"""The case timeline and its tamper check."""

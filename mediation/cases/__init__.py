@@ -1,0 +1,1 @@
+"""Case intake, the case list and the case page."""

@@ -1,0 +1,219 @@
+"""Intake (受理登记) and case action forms. Messages speak Chinese and sit next to their field."""
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from mediation.models import (
+    CaseStatus,
+    Category,
+    OtherAuthority,
+    PartyKind,
+    PartyRole,
+    RiskLevel,
+    Sex,
+    Source,
+)
+from mediation.models.base import Labelled, local_today
+from mediation.models.case import CASE_LABELS
+from mediation.models.party import PARTY_LABELS
+from mediation.privacy import (
+    id_birth_date,
+    id_number_problem,
+    id_sex,
+    normalise_id_number,
+    normalise_phone,
+    phone_problem,
+)
+
+L = CASE_LABELS
+P = PARTY_LABELS
+
+
+def _enum_select(label: str, enum: type[Labelled], blank: str | None = None, **kw) -> SelectField:
+    choices = ([("", blank)] if blank is not None else []) + enum.choices()
+    return SelectField(label, choices=choices, **kw)
+
+
+def _enum(enum: type[Labelled], value: str | None):
+    return enum(value) if value else None
+
+
+def _required(message: str) -> DataRequired:
+    return DataRequired(message)
+
+
+class PartyForm(Form):
+    """One party. A plain Form: it lives inside the case form, which carries the CSRF token."""
+
+    id = HiddenField()
+    role = _enum_select(P["role"], PartyRole)
+    kind = _enum_select(P["kind"], PartyKind)
+    name = StringField(
+        P["name"], validators=[_required("请填写当事人姓名或名称。"), Length(max=100)]
+    )
+    sex = _enum_select(P["sex"], Sex, blank="—", validators=[Optional()])
+    ethnicity = StringField(P["ethnicity"], validators=[Length(max=20)], default="汉族")
+    birth_date = DateField(P["birth_date"], validators=[Optional()])
+    age = IntegerField(
+        P["age"], validators=[Optional(), NumberRange(0, 130, "年龄应在0到130之间。")]
+    )
+    id_number = StringField(P["id_number"], filters=[lambda v: normalise_id_number(v or "")])
+    occupation = StringField(P["occupation"], validators=[Length(max=50)])
+    address = StringField(P["address"], validators=[Length(max=200)])
+    phone = StringField(P["phone"], filters=[lambda v: normalise_phone(v or "")])
+    legal_representative = StringField(P["legal_representative"], validators=[Length(max=50)])
+
+    def validate_id_number(self, field):
+        if field.data and self.kind.data == PartyKind.PERSON:
+            problem = id_number_problem(field.data)
+            if problem:
+                raise ValueError(problem)
+
+    def validate_phone(self, field):
+        if field.data:
+            problem = phone_problem(field.data)
+            if problem:
+                raise ValueError(problem)
+
+    def validate_legal_representative(self, field):
+        if self.kind.data == PartyKind.ORGANISATION and not (field.data or "").strip():
+            raise ValueError("法人或其他组织须填写法定代表人或主要负责人。")
+
+    def _valid_id_number(self) -> str | None:
+        id_number = self.id_number.data
+        if self.kind.data == PartyKind.PERSON and id_number and not id_number_problem(id_number):
+            return id_number
+        return None
+
+    def validate_sex(self, field):
+        id_number = self._valid_id_number()
+        if field.data and id_number and id_sex(id_number) != field.data:
+            raise ValueError("性别与公民身份号码不一致，请核对。")
+
+    def validate_birth_date(self, field):
+        if field.data and field.data > local_today():
+            raise ValueError("出生日期不能晚于今天。")
+        id_number = self._valid_id_number()
+        if field.data and id_number and id_birth_date(id_number) != field.data:
+            raise ValueError("出生日期与公民身份号码不一致，请核对。")
+
+    def to_dict(self) -> dict[str, Any]:
+        person = self.kind.data == PartyKind.PERSON
+        id_number = self.id_number.data or ""
+        valid_id = self._valid_id_number()
+        birth = self.birth_date.data or (id_birth_date(valid_id) if valid_id else None)
+        sex = self.sex.data or (id_sex(valid_id) if valid_id else None)
+        return {
+            "id": int(self.id.data) if (self.id.data or "").isdigit() else None,
+            "role": PartyRole(self.role.data),
+            "kind": PartyKind(self.kind.data),
+            "name": self.name.data.strip(),
+            "sex": _enum(Sex, sex) if person else None,
+            "ethnicity": (self.ethnicity.data or "").strip() if person else "",
+            "birth_date": birth if person else None,
+            "age": self.age.data if person else None,
+            "id_number": id_number if person else "",
+            "occupation": (self.occupation.data or "").strip(),
+            "address": (self.address.data or "").strip(),
+            "phone": self.phone.data or "",
+            "legal_representative": ""
+            if person
+            else (self.legal_representative.data or "").strip(),
+        }
+
+
+class CaseForm(FlaskForm):
+    version = HiddenField()
+    category = _enum_select(L["category"], Category, blank="请选择", validators=[
+        InputRequired("请选择纠纷类型。")])  # fmt: skip
+    source = _enum_select(L["source"], Source)
+    source_detail = StringField(L["source_detail"], validators=[Length(max=100)])
+    registered_on = DateField(L["registered_on"], validators=[InputRequired("请填写登记日期。")])
+    summary = TextAreaField(
+        L["summary"], validators=[_required("请填写纠纷简要情况。"), Length(max=5000)]
+    )
+    request = TextAreaField(
+        L["request"], validators=[_required("请填写当事人申请事项。"), Length(max=3000)]
+    )
+    risk_level = _enum_select(L["risk_level"], RiskLevel)
+    is_group = BooleanField(L["is_group"])
+    involves_key_person = BooleanField(L["involves_key_person"])
+    may_escalate = BooleanField(L["may_escalate"])
+    is_major = BooleanField(L["is_major"])
+    other_authority = _enum_select(L["other_authority"], OtherAuthority)
+    parties = FieldList(FormField(PartyForm), min_entries=2)
+
+    def validate_registered_on(self, field):
+        if field.data and field.data > local_today():
+            raise ValueError("登记日期不能晚于今天。")
+
+    def validate_category(self, field):
+        if not field.data:
+            raise ValueError("请选择纠纷类型。")
+
+    def validate_source_detail(self, field):
+        referred = (Source.COURT, Source.POLICE, Source.PETITION, Source.DEPARTMENT)
+        if self.source.data in referred and not (field.data or "").strip():
+            raise ValueError("委派、移交的案件请填写移交单位名称。")
+
+    def case_fields(self) -> dict[str, Any]:
+        return {
+            "category": Category(self.category.data),
+            "source": Source(self.source.data),
+            "source_detail": (self.source_detail.data or "").strip(),
+            "registered_on": self.registered_on.data,
+            "summary": self.summary.data.strip(),
+            "request": self.request.data.strip(),
+            "risk_level": RiskLevel(self.risk_level.data),
+            "is_group": self.is_group.data,
+            "involves_key_person": self.involves_key_person.data,
+            "may_escalate": self.may_escalate.data,
+            "is_major": self.is_major.data,
+            "other_authority": OtherAuthority(self.other_authority.data),
+        }
+
+    def party_dicts(self) -> list[dict[str, Any]]:
+        return [entry.form.to_dict() for entry in self.parties]
+
+
+class ActionForm(FlaskForm):
+    reason = TextAreaField("原因", validators=[Length(max=3000)])
+    route = TextAreaField("途径", validators=[Length(max=3000)])
+
+
+class RefusalForm(FlaskForm):
+    party_id = SelectField("拒绝调解的当事人", coerce=int, validate_choice=False)
+    note = TextAreaField("拒绝调解的情况", validators=[Length(max=3000)])
+
+
+class AssignForm(FlaskForm):
+    mediator_id = SelectField("调解员", coerce=int, validate_choice=False)
+    lead = BooleanField("主办调解员")
+    chosen_by_parties = BooleanField("由当事人选定")
+
+
+class FilterForm(Form):
+    """The case list's filters, read from the query string (GET, so no CSRF token)."""
+
+    q = StringField("案号或当事人")
+    status = _enum_select("状态", CaseStatus, blank="全部状态", validators=[Optional()])
+    category = _enum_select("纠纷类型", Category, blank="全部类型", validators=[Optional()])
+    source = _enum_select("来源", Source, blank="全部来源", validators=[Optional()])
+    date_from = DateField("登记日期自", validators=[Optional()])
+    date_to = DateField("至", validators=[Optional()])
+    overdue = BooleanField("仅看超期")
+    mine = BooleanField("仅看我承办的")

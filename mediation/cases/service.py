@@ -1,0 +1,274 @@
+"""Use cases of a case's intake and life: register, edit, move through the workflow, assign.
+
+Every change goes through here (views, CLI and demo data alike): permission via access,
+transition via workflow, one timeline event with what changed, one commit.
+"""
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.exc import StaleDataError
+
+from mediation import access, workflow
+from mediation.audit.service import events_since, record_event
+from mediation.extensions import db
+from mediation.models import (
+    Case,
+    CaseEvent,
+    CaseMediator,
+    CaseNumberCounter,
+    EventKind,
+    Org,
+    Party,
+    PartyRole,
+    Role,
+    Source,
+    User,
+)
+from mediation.models.base import Labelled, local_today, utcnow
+from mediation.models.case import CASE_LABELS
+from mediation.models.party import PARTY_LABELS
+from mediation.privacy import mask_id_number, mask_phone
+from mediation.workflow import WorkflowError
+
+
+class ConflictError(WorkflowError):
+    """Someone else saved the case since the form was opened. `events` says what they did."""
+
+    def __init__(self, events: list[CaseEvent]):
+        who = "、".join(sorted({e.user.name for e in events})) or "其他人"
+        super().__init__(
+            f"您打开本页后，{who}已修改了本案件，您的保存未生效。"
+            "下方列出了对方的修改，您填写的内容都还在，请核对后再保存。"
+        )
+        self.events = events
+
+
+def format_case_number(year: int, short_name: str, seq: int) -> str:
+    return f"（{year}）{short_name}调字第{seq:04d}号"
+
+
+def allocate_number(committee: Org, year: int) -> int:
+    """Next running number for the committee and year. The counter row is updated in place,
+    so concurrent registrations queue on its row lock and numbers are never handed out twice
+    or reused, whatever becomes of the case."""
+    bump = (
+        update(CaseNumberCounter)
+        .where(CaseNumberCounter.committee_id == committee.id, CaseNumberCounter.year == year)
+        .values(last=CaseNumberCounter.last + 1)
+        .returning(CaseNumberCounter.last)
+        .execution_options(synchronize_session=False)
+    )
+    seq = db.session.execute(bump).scalar()
+    if seq is None:
+        dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+        db.session.execute(
+            dialect.insert(CaseNumberCounter)
+            .values(committee_id=committee.id, year=year, last=0)
+            .on_conflict_do_nothing()
+        )
+        seq = db.session.execute(bump).scalar_one()
+    return seq
+
+
+def _check_parties(parties: list[dict[str, Any]]) -> None:
+    roles = {p["role"] for p in parties}
+    if PartyRole.APPLICANT not in roles:
+        raise WorkflowError("请至少填写一名申请人。", status=400, field="parties")
+    if PartyRole.RESPONDENT not in roles:
+        raise WorkflowError("请至少填写一名被申请人。", status=400, field="parties")
+
+
+def _shown(field: str, value: Any) -> Any:
+    """A value as the timeline keeps it: labels for enums, masks for personal data."""
+    if value is None or value == "":
+        return ""
+    if field == "id_number":
+        return mask_id_number(value)
+    if field == "phone":
+        return mask_phone(value)
+    if isinstance(value, Labelled):
+        return value.label
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _assign(obj: Any, fields: dict[str, Any], labels: dict[str, str], prefix: str = "") -> dict:
+    """Set the fields on obj; return the changes as {label: [old, new]} for the timeline."""
+    changes = {}
+    for name, new in fields.items():
+        if name not in labels:
+            continue
+        old = getattr(obj, name)
+        if old != new:
+            setattr(obj, name, new)
+            changes[prefix + labels[name]] = [_shown(name, old), _shown(name, new)]
+    return changes
+
+
+def _party_title(party: Party, index: int) -> str:
+    return f"{party.role.label}{party.name or index + 1} "
+
+
+def register_case(user: User, fields: dict[str, Any], parties: list[dict[str, Any]]) -> Case:
+    """受理登记: a new case in the user's committee, numbered, waiting to be accepted."""
+    if not access.can_register(user):
+        raise WorkflowError("您的账户不能登记案件。", status=403)
+    _check_parties(parties)
+    committee = user.org
+    if user.role == Role.GRID:
+        fields = {**fields, "source": Source.GRID_REPORT}
+    registered_on = fields.get("registered_on") or local_today()
+    year = registered_on.year
+    seq = allocate_number(committee, year)
+    case = Case(
+        number=format_case_number(year, committee.short_name, seq),
+        year=year,
+        seq=seq,
+        committee=committee,
+        registered_by_id=user.id,
+        registered_on=registered_on,
+    )
+    _assign(case, fields, CASE_LABELS)
+    for position, data in enumerate(parties):
+        party = Party(position=position)
+        _assign(party, data, PARTY_LABELS)
+        case.parties.append(party)
+    db.session.add(case)
+    db.session.flush()
+    record_event(case, user, EventKind.CREATED, to_status=case.status)
+    db.session.commit()
+    return case
+
+
+def update_case(
+    case: Case, user: User, version: int, fields: dict[str, Any], parties: list[dict[str, Any]]
+) -> Case:
+    """Save the intake form. `version` is the case version the form was opened at: if
+    someone saved since, nothing is written and ConflictError lists what they changed."""
+    if not access.can_edit(user, case):
+        raise WorkflowError("您无权修改本案件。", status=403)
+    if case.version != version:
+        raise ConflictError(events_since(case, version))
+    _check_parties(parties)
+    changes = _assign(case, fields, CASE_LABELS)
+    changes.update(_sync_parties(case, parties))
+    if not changes:
+        return case
+    case.updated_at = utcnow()  # a party-only change must still bump the case version
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        db.session.refresh(case)
+        raise ConflictError(events_since(case, version)) from None
+    record_event(case, user, EventKind.EDITED, details={"changes": changes})
+    db.session.commit()
+    return case
+
+
+def _sync_parties(case: Case, parties: list[dict[str, Any]]) -> dict:
+    existing = {p.id: p for p in case.parties}
+    changes: dict[str, list] = {}
+    kept = []
+    for position, data in enumerate(parties):
+        party = existing.pop(data.get("id"), None) if data.get("id") else None
+        if party is None:
+            party = Party(position=position, case=case)
+            _assign(party, data, PARTY_LABELS)
+            changes[f"新增{party.role.label}"] = ["", party.name]
+        else:
+            party.position = position
+            changes.update(_assign(party, data, PARTY_LABELS, _party_title(party, position)))
+        kept.append(party)
+    for party in existing.values():
+        changes[f"删除{party.role.label}"] = [party.name, ""]
+    case.parties = kept
+    return changes
+
+
+def apply_action(case: Case, user: User, name: str, reason: str = "", route: str = "") -> Case:
+    """Fire one of the workflow's simple actions (accept, reject, start, withdraw, end)."""
+    action = workflow.get_action(name)
+    if not action.simple:
+        raise WorkflowError(f"“{action.label}”需要在相应的页面填写记录后进行。", status=400)
+    before = case.status
+    workflow.fire(case, user, name, reason=reason, route=route)
+    if name == "accept" and user.role == Role.MEDIATOR and not case.active_mediators:
+        # The mediator who accepts becomes the lead mediator until the director decides.
+        case.mediators.append(CaseMediator(user=user, is_lead=True, assigned_by_id=user.id))
+    db.session.flush()
+    details = {"route": route} if route else {}
+    record_event(
+        case, user, EventKind.TRANSITION, action=name, from_status=before,
+        to_status=case.status, reason=reason, details=details,
+    )  # fmt: skip
+    db.session.commit()
+    return case
+
+
+def record_refusal(case: Case, user: User, party_id: int, note: str) -> Case:
+    """Rule 1: a party clearly refuses mediation. Recorded; the case may then not be mediated."""
+    if not access.may(user, case, access.HANDLER):
+        raise WorkflowError("您无权为本案件记录当事人拒绝调解。", status=403)
+    if case.status not in (workflow.S.SUBMITTED, workflow.S.ACCEPTED, workflow.S.MEDIATING):
+        raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能再记录拒绝调解。")
+    party = next((p for p in case.parties if p.id == party_id), None)
+    if party is None:
+        raise WorkflowError("请选择拒绝调解的当事人。", status=400, field="party_id")
+    if not note.strip():
+        raise WorkflowError("请填写当事人拒绝调解的情况。", status=400, field="note")
+    party.refused_at = utcnow()
+    party.refusal_note = note.strip()
+    case.updated_at = utcnow()
+    db.session.flush()
+    record_event(case, user, EventKind.REFUSAL, reason=note.strip(), details={"当事人": party.name})
+    db.session.commit()
+    return case
+
+
+def assign_mediator(
+    case: Case, user: User, mediator_id: int, *, lead: bool = False, chosen_by_parties: bool = False
+) -> Case:
+    """The director appoints a mediator to the case, or records the parties' choice (Art. 19)."""
+    if not access.can_assign(user, case):
+        raise WorkflowError("只有本调委会主任可以指派调解员。", status=403)
+    if case.status not in (workflow.S.SUBMITTED, workflow.S.ACCEPTED, workflow.S.MEDIATING):
+        raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能再指派调解员。")
+    mediator = next((m for m in access.assignable_mediators(case) if m.id == mediator_id), None)
+    if mediator is None:
+        raise WorkflowError("请选择本调委会的调解员。", status=400, field="mediator_id")
+    if any(m.user_id == mediator_id for m in case.active_mediators):
+        raise WorkflowError(f"{mediator.name}已是本案调解员。", status=400, field="mediator_id")
+    if lead or not case.active_mediators:
+        for m in case.active_mediators:
+            m.is_lead = False
+        lead = True
+    case.mediators.append(
+        CaseMediator(
+            user=mediator, is_lead=lead, chosen_by_parties=chosen_by_parties,
+            assigned_by_id=user.id,
+        )
+    )  # fmt: skip
+    case.updated_at = utcnow()
+    db.session.flush()
+    how = "当事人选定" if chosen_by_parties else "调委会指派"
+    record_event(
+        case, user, EventKind.ASSIGNED,
+        details={"调解员": mediator.name, "方式": how, "主办": "是" if lead else "否"},
+    )  # fmt: skip
+    db.session.commit()
+    return case
+
+
+def reveal_personal_data(case: Case, user: User) -> None:
+    """Showing unmasked ID numbers and phones is logged (PIPL; DOMAIN §6)."""
+    if not access.can_see_personal_data(user, case):
+        raise WorkflowError("您无权查看本案当事人的完整个人信息。", status=403)
+    record_event(case, user, EventKind.VIEWED_PERSONAL)
+    db.session.commit()

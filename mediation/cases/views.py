@@ -1,0 +1,246 @@
+"""Case pages: list, intake, detail, edit and the workflow actions. Thin: parse, call the
+service, render."""
+
+import re
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from mediation import access, workflow
+from mediation.cases import service
+from mediation.cases.forms import (
+    ActionForm,
+    AssignForm,
+    CaseForm,
+    FilterForm,
+    PartyForm,
+    RefusalForm,
+)
+from mediation.cases.listing import list_cases
+from mediation.models import PartyKind, PartyRole, Role, Source
+from mediation.models.base import local_today
+from mediation.workflow import WorkflowError
+
+bp = Blueprint("cases", __name__)
+CASE_URL = re.compile(r"^/cases/(\d+)(/|$)")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    return None
+
+
+@bp.before_app_request
+def _case_scope_first():
+    """A case out of the user's scope is 404 for every method, before anything else is
+    decided: even a 405 would tell an outsider that the case exists."""
+    match = CASE_URL.match(request.path)
+    if match and current_user.is_authenticated:
+        access.case_or_404(current_user, int(match.group(1)))
+
+
+@bp.route("/")
+def home():
+    if current_user.role == Role.ADMIN:
+        return redirect(url_for("admin.users"))
+    return redirect(url_for("cases.index"))
+
+
+@bp.route("/cases")
+def index():
+    if not access.can_see_case_lists(current_user):
+        abort(403)
+    form = FilterForm(request.args)
+    form.validate()
+    filters = {k: v for k, v in form.data.items() if not form[k].errors}
+    page = list_cases(
+        current_user, filters, after=request.args.get("after"),
+        before=request.args.get("before"), per_page=current_app.config["CASES_PER_PAGE"],
+    )  # fmt: skip
+    args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
+    return render_template("cases/index.html", form=form, page=page, args=args)
+
+
+def _party_entry_defaults(role: str) -> dict:
+    return {"role": role, "kind": PartyKind.PERSON.value, "ethnicity": "汉族"}
+
+
+def _handle_party_buttons(form: CaseForm) -> bool:
+    """The add/remove party buttons, for browsers without JavaScript: change the form's
+    party rows and show it again, keeping everything typed. True when one was pressed."""
+    if "add_party" in request.form:
+        role = request.form["add_party"]
+        if role not in (PartyRole.APPLICANT, PartyRole.RESPONDENT):
+            role = PartyRole.RESPONDENT.value
+        form.parties.append_entry(_party_entry_defaults(role))
+        return True
+    if "remove_party" in request.form:
+        index = request.form.get("remove_party", type=int)
+        entries = form.parties.entries
+        if index is not None and 0 <= index < len(entries) and len(entries) > 2:
+            entries.pop(index)
+        return True
+    return False
+
+
+def _new_case_form() -> CaseForm:
+    form = CaseForm()
+    if request.method == "GET":
+        form.registered_on.data = local_today()
+        defaults = [PartyRole.APPLICANT.value, PartyRole.RESPONDENT.value]
+        for entry, role in zip(form.parties.entries, defaults, strict=True):
+            entry.form.process(None, data=_party_entry_defaults(role))
+        if current_user.role == Role.GRID:
+            form.source.data = Source.GRID_REPORT.value
+    return form
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def new():
+    if not access.can_register(current_user):
+        abort(403)
+    form = _new_case_form()
+    if request.method == "POST" and not _handle_party_buttons(form) and form.validate():
+        try:
+            case = service.register_case(current_user, form.case_fields(), form.party_dicts())
+        except WorkflowError as error:
+            form.form_errors.append(error.message)
+        else:
+            flash(f"已登记案件 {case.number}。", "success")
+            flash(_draft_key(None), "draft-clear")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return _render_form(form, None, _status(form))
+
+
+def _status(form) -> int:
+    return 400 if request.method == "POST" and (form.errors or form.form_errors) else 200
+
+
+def _render_form(form: CaseForm, case, status: int, conflict=None):
+    # The blank party row that the page's script copies when a party is added.
+    blank = PartyForm(prefix="parties-__i__", data=_party_entry_defaults("respondent"))
+    return render_template(
+        "cases/form.html", form=form, case=case, conflict=conflict, party_template=blank,
+        draft_key=_draft_key(case),
+    ), status  # fmt: skip
+
+
+def _draft_key(case) -> str:
+    """Names the browser-side draft of a form; cleared once the form has been saved."""
+    return f"case-{case.id}" if case else f"new-case-{current_user.id}"
+
+
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+def edit(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    if not access.can_edit(current_user, case):
+        flash("本案件当前状态下您不能修改登记信息。", "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    form = CaseForm(obj=case if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = case.version
+        form.category.data = case.category.value
+    conflict = None
+    if request.method == "POST" and not _handle_party_buttons(form) and form.validate():
+        try:
+            service.update_case(
+                case, current_user, int(form.version.data or 0), form.case_fields(),
+                form.party_dicts(),
+            )  # fmt: skip
+        except service.ConflictError as error:
+            conflict = error
+            form.version.data = case.version  # a second save, after reading, is deliberate
+        except WorkflowError as error:
+            form.form_errors.append(error.message)
+        else:
+            flash("修改已保存。", "success")
+            flash(_draft_key(case), "draft-clear")
+            return redirect(url_for("cases.show", case_id=case.id))
+    return _render_form(form, case, 409 if conflict else _status(form), conflict)
+
+
+def _render_case(case, status: int = 200, **context):
+    context.setdefault("action_form", ActionForm())
+    refusal_form = context.setdefault("refusal_form", RefusalForm())
+    refusal_form.party_id.choices = [(p.id, f"{p.role.label} {p.name}") for p in case.parties]
+    assign_form = context.setdefault("assign_form", AssignForm())
+    assign_form.mediator_id.choices = [
+        (u.id, u.name) for u in access.assignable_mediators(case)
+    ] if access.can_assign(current_user, case) else []  # fmt: skip
+    actions = workflow.available_actions(case, current_user)
+    failed = workflow.ACTIONS.get(context.get("failed_action", ""))
+    # A refusal of an action with its own reason form shows inside that form.
+    context["error_inline"] = bool(failed and failed in actions and (failed.reason or failed.route))
+    return render_template(
+        "cases/show.html",
+        case=case,
+        actions=actions,
+        show_personal=context.pop("show_personal", False),
+        **context,
+    ), status
+
+
+@bp.route("/cases/<int:case_id>")
+def show(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return _render_case(case)
+
+
+@bp.route("/cases/<int:case_id>/actions/<name>", methods=["POST"])
+def act(case_id: int, name: str):
+    case = access.case_or_404(current_user, case_id)
+    form = ActionForm()
+    if not form.validate():
+        return _render_case(case, 400, action_form=form, failed_action=name,
+                            action_error="页面已过期，请刷新后重试。")  # fmt: skip
+    try:
+        service.apply_action(case, current_user, name, form.reason.data, form.route.data)
+    except WorkflowError as error:
+        return _render_case(
+            case, error.status, action_form=form, failed_action=name,
+            action_error=error.message, action_field=error.field,
+        )  # fmt: skip
+    flash(f"已{workflow.ACTIONS[name].label}：案件现为“{case.status.label}”。", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/refusal", methods=["POST"])
+def refusal(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    form = RefusalForm()
+    try:
+        if not form.validate():
+            raise WorkflowError("页面已过期，请刷新后重试。", status=400)
+        service.record_refusal(case, current_user, form.party_id.data, form.note.data or "")
+    except WorkflowError as error:
+        return _render_case(case, error.status, refusal_form=form, refusal_error=error.message)
+    flash("已记录当事人拒绝调解。", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/mediators", methods=["POST"])
+def assign(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    form = AssignForm()
+    try:
+        if not form.validate():
+            raise WorkflowError("页面已过期，请刷新后重试。", status=400)
+        service.assign_mediator(
+            case, current_user, form.mediator_id.data, lead=form.lead.data,
+            chosen_by_parties=form.chosen_by_parties.data,
+        )  # fmt: skip
+    except WorkflowError as error:
+        return _render_case(case, error.status, assign_form=form, assign_error=error.message)
+    flash("已指派调解员。", "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/personal", methods=["POST"])
+def personal(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    try:
+        service.reveal_personal_data(case, current_user)
+    except WorkflowError as error:
+        abort(error.status)
+    return _render_case(case, show_personal=True)

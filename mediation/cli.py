@@ -1,0 +1,68 @@
+"""Command-line tasks on app.cli: demo data, the first administrator, audit checks."""
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from mediation.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_admin)
+    app.cli.add_command(audit_verify)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo county, accounts and cases (once; a second run keeps what is there)."""
+    from mediation import demo
+
+    if current_app.config["MEDIATION_ENV"] == "production":
+        raise click.ClickException("生产环境不加载演示数据。")
+    if demo.seed():
+        click.echo("已加载演示数据。")
+    else:
+        click.echo("演示数据已存在，保留现有数据。")
+    click.echo(f"演示账户（密码均为 {demo.PASSWORD}）：")
+    for username, name, role, org in demo.ACCOUNTS:
+        click.echo(f"  {username:<10} {role.label}（{name}，{org}）")
+
+
+@click.command("create-admin")
+@click.argument("username")
+@click.option("--name", default="系统管理员")
+@click.password_option(prompt="密码")
+def create_admin(username: str, name: str, password: str) -> None:
+    """Create the first administrator account (at the top unit of the tree)."""
+    from mediation.auth.service import password_problem
+    from mediation.models import Org, OrgKind, Role, User
+
+    bureau = db.session.scalar(select(Org).where(Org.kind == OrgKind.BUREAU).limit(1))
+    if bureau is None:
+        raise click.ClickException("请先建立司法局（组织机构）。")
+    user = User(username=username, name=name, role=Role.ADMIN, org=bureau)
+    problem = password_problem(user, password)
+    if problem:
+        raise click.ClickException(problem)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"已创建管理员 {username}。")
+
+
+@click.command("audit-verify")
+def audit_verify() -> None:
+    """Check every case's timeline hash chain; exit 1 when any was altered."""
+    from mediation.audit.service import verify_chain
+    from mediation.models import Case
+
+    broken = 0
+    for case_id, number in db.session.execute(select(Case.id, Case.number)):
+        problems = verify_chain(case_id)
+        for problem in problems:
+            click.echo(f"{number}: {problem}")
+        broken += bool(problems)
+    if broken:
+        raise click.ClickException(f"{broken} 件案件的时间线校验未通过。")
+    click.echo("所有案件时间线校验通过。")

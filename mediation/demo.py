@@ -1,0 +1,284 @@
+"""Demo data: the 示例县 organisation tree, its accounts and about sixty cases from the last year.
+
+Built only through the services, at the moments the history happened (frozen_time), so the
+timeline, deadlines and hash chains are what real use would have produced.
+"""
+
+import random
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from mediation.admin.service import create_org
+from mediation.cases import service as cases
+from mediation.extensions import db
+from mediation.models import (
+    Case,
+    Category,
+    CommitteeKind,
+    Org,
+    OrgKind,
+    OtherAuthority,
+    PartyKind,
+    PartyRole,
+    RiskLevel,
+    Role,
+    Sex,
+    Source,
+    User,
+)
+from mediation.models.base import LOCAL_TZ, frozen_time, local_today
+from mediation.records.service import record_session
+
+BUREAU = "示例县司法局"
+PASSWORD = "demo12345"
+
+COMMITTEES = [
+    # name, short name, kind, office
+    ("东街社区人民调解委员会", "东街", CommitteeKind.VILLAGE, "城关镇司法所"),
+    ("城关镇人民调解委员会", "城关", CommitteeKind.TOWN, "城关镇司法所"),
+    ("河西村人民调解委员会", "河西", CommitteeKind.VILLAGE, "河西镇司法所"),
+    ("示例县医疗纠纷人民调解委员会", "医调", CommitteeKind.TRADE, None),
+]
+
+ACCOUNTS = [
+    # username, name, role, org name
+    ("director1", "周建华", Role.DIRECTOR, "东街社区人民调解委员会"),
+    ("mediator1", "李秀英", Role.MEDIATOR, "东街社区人民调解委员会"),
+    ("mediator2", "王德明", Role.MEDIATOR, "河西村人民调解委员会"),
+    ("grid1", "陈晓东", Role.GRID, "东街社区人民调解委员会"),
+    ("auditor1", "刘文斌", Role.AUDITOR, "城关镇司法所"),
+    ("auditor0", "赵国庆", Role.AUDITOR, BUREAU),
+    ("admin", "系统管理员", Role.ADMIN, BUREAU),
+    # Further accounts, so every committee has someone to work its cases.
+    ("mediator3", "孙丽娟", Role.MEDIATOR, "东街社区人民调解委员会"),
+    ("director2", "吴海涛", Role.DIRECTOR, "河西村人民调解委员会"),
+    ("director3", "郑志刚", Role.DIRECTOR, "城关镇人民调解委员会"),
+    ("mediator4", "冯春梅", Role.MEDIATOR, "城关镇人民调解委员会"),
+    ("director4", "何俊杰", Role.DIRECTOR, "示例县医疗纠纷人民调解委员会"),
+    ("mediator5", "许淑珍", Role.MEDIATOR, "示例县医疗纠纷人民调解委员会"),
+]
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN_MALE = ["建国", "志强", "国华", "德明", "俊杰", "晓东", "文斌", "永福", "海涛", "明亮",
+              "军", "伟", "磊", "涛", "宏伟", "长林"]  # fmt: skip
+GIVEN_FEMALE = ["秀英", "桂兰", "海燕", "丽娟", "春梅", "玉兰", "红霞", "淑珍", "小红", "婷",
+                "芳", "静", "美华", "凤英", "雪梅", "慧敏"]  # fmt: skip
+STREETS = ["东街社区幸福路", "东街社区人民路", "城关镇解放路", "城关镇新华街", "河西村一组",
+           "河西村三组", "河西镇滨河路"]  # fmt: skip
+JOBS = ["务农", "个体经营", "退休", "企业职工", "教师", "自由职业", "司机", "厨师"]
+
+# (category, respondent is an organisation?, summary, request)
+STORIES = [
+    (Category.NEIGHBOUR, False,
+     "双方系楼上楼下邻居。申请人称被申请人家卫生间长期渗水，致其天花板霉变、墙皮脱落，多次协商未果。",
+     "请求被申请人维修防水层，并赔偿装修损失。"),
+    (Category.NEIGHBOUR, False,
+     "双方因院墙外公共通道堆放杂物发生争执，互有推搡，经社区网格员发现后上报。",
+     "请求被申请人清理通道杂物，保证通行。"),
+    (Category.FAMILY, False,
+     "申请人年逾七旬，育有两子。双方就老人赡养费分担及轮流照料问题产生矛盾，已多月未付赡养费。",
+     "请求被申请人按月支付赡养费，并明确照料安排。"),
+    (Category.MARRIAGE, False,
+     "双方系夫妻，因家庭琐事长期不和，申请人提出离婚，双方对子女抚养及共同财产分割意见不一。",
+     "请求就子女抚养和财产分割达成一致意见。"),
+    (Category.HOUSING, False,
+     "双方宅基地相邻。被申请人翻建房屋时将滴水檐伸入申请人一侧约三十厘米，申请人认为影响采光排水。",
+     "请求被申请人拆除越界部分，恢复原状。"),
+    (Category.CONTRACT, False,
+     "申请人向被申请人出借人民币五万元用于经营，约定一年归还，到期后被申请人以资金周转困难为由未还。",
+     "请求被申请人归还借款五万元及约定利息。"),
+    (Category.BUSINESS, True,
+     "申请人承包被申请人公司的绿化养护工程，工程完工验收后，尚余工程款未结清。",
+     "请求被申请人支付剩余工程款。"),
+    (Category.DAMAGES, False,
+     "被申请人饲养的犬只在小区内将申请人咬伤，申请人花费医疗费、疫苗费若干，双方对赔偿数额有争议。",
+     "请求被申请人赔偿医疗费、误工费等各项损失。"),
+    (Category.LABOUR, True,
+     "申请人在被申请人餐馆工作八个月，离职时被拖欠两个月工资，双方对加班费计算存在分歧。",
+     "请求被申请人支付拖欠工资及加班费。"),
+    (Category.LAND, False,
+     "双方承包地相邻，因地界标志被移动，对约两分地的归属产生争议，春耕在即矛盾有激化苗头。",
+     "请求依据原承包合同确认地界。"),
+    (Category.EXPROPRIATION, True,
+     "申请人房屋位于征收范围内，对评估面积中附属用房的认定有异议，与征收实施单位协商未果。",
+     "请求重新核定附属用房面积并相应调整补偿。"),
+    (Category.POLLUTION, True,
+     "被申请人经营的加工作坊夜间噪声较大，附近多户居民反映影响休息，联名要求处理。",
+     "请求被申请人夜间停工并采取降噪措施。"),
+    (Category.MEDICAL, True,
+     "申请人之父在被申请人医院住院期间跌倒致骨折，申请人认为护理不到位，要求医院承担责任。",
+     "请求被申请人赔偿医疗费、护理费等损失。"),
+    (Category.PROPERTY_MGMT, True,
+     "申请人以小区电梯长期故障、维修不及时为由拒交物业费，物业公司多次催缴。",
+     "请求物业公司限期修复电梯，并就物业费减免协商。"),
+    (Category.TRAFFIC, False,
+     "被申请人驾驶电动车在路口与申请人骑行的自行车相撞，交警认定被申请人负主要责任，双方就赔偿协商未果。",
+     "请求被申请人赔偿医疗费、车辆维修费等损失。"),
+    (Category.CONSUMER, True,
+     "申请人在被申请人门店购买的冰箱使用一个月即出现不制冷，门店以人为损坏为由拒绝退换。",
+     "请求被申请人退货退款。"),
+]  # fmt: skip
+
+ORGANISATIONS = {
+    Category.BUSINESS: ("示例县绿城园林工程有限公司", "林国栋"),
+    Category.LABOUR: ("示例县老街坊餐馆", "马永福"),
+    Category.EXPROPRIATION: ("示例县房屋征收服务中心", "高明亮"),
+    Category.POLLUTION: ("城关镇宏发木材加工厂", "罗长林"),
+    Category.MEDICAL: ("示例县人民医院", "梁宏伟"),
+    Category.PROPERTY_MGMT: ("示例县安居物业服务有限公司", "宋美华"),
+    Category.CONSUMER: ("示例县家电城", "唐凤英"),
+}
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def make_id_number(rng: random.Random, born: datetime, male: bool) -> str:
+    """A well-formed but fictitious resident ID number (region code of the demo county)."""
+    seq = rng.randrange(10, 99) * 10 + rng.choice([1, 3, 5, 7, 9] if male else [0, 2, 4, 6, 8])
+    body = f"330109{born:%Y%m%d}{seq:03d}"
+    total = sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+def _person(rng: random.Random, role: PartyRole) -> dict:
+    male = rng.random() < 0.55
+    name = rng.choice(SURNAMES) + rng.choice(GIVEN_MALE if male else GIVEN_FEMALE)
+    born = datetime(rng.randrange(1950, 2000), rng.randrange(1, 13), rng.randrange(1, 29))
+    return {
+        "role": role, "kind": PartyKind.PERSON, "name": name,
+        "sex": Sex.MALE if male else Sex.FEMALE, "ethnicity": "汉族", "birth_date": born.date(),
+        "id_number": make_id_number(rng, born, male), "occupation": rng.choice(JOBS),
+        "address": f"{rng.choice(STREETS)}{rng.randrange(1, 120)}号",
+        "phone": f"1{rng.choice('3589')}{rng.randrange(0, 10)}{rng.randrange(10**7, 10**8)}",
+    }  # fmt: skip
+
+
+def _organisation(category: Category) -> dict:
+    name, representative = ORGANISATIONS[category]
+    return {
+        "role": PartyRole.RESPONDENT, "kind": PartyKind.ORGANISATION, "name": name,
+        "legal_representative": representative, "address": "示例县城关镇", "phone": "0571-88886666",
+    }  # fmt: skip
+
+
+def _at(day, hour: int) -> datetime:
+    """That day at that hour, but never in the future: today's history ends now."""
+    moment = datetime.combine(day, time(hour, 0), tzinfo=LOCAL_TZ).astimezone(UTC)
+    return min(moment, datetime.now(UTC) - timedelta(minutes=1))
+
+
+def _users() -> dict[str, User]:
+    return {u.username: u for u in db.session.scalars(select(User))}
+
+
+def seed(rng_seed: int = 20261125) -> bool:
+    """Load the demo data unless it is there already. True when it loaded."""
+    if db.session.scalar(select(Org.id).where(Org.name == BUREAU)):
+        return False
+    bureau = create_org(None, {"kind": OrgKind.BUREAU, "name": BUREAU})
+    offices = {
+        name: create_org(None, {"kind": OrgKind.OFFICE, "name": name, "parent_id": bureau.id})
+        for name in ("城关镇司法所", "河西镇司法所")
+    }
+    for name, short, kind, office in COMMITTEES:
+        parent = offices[office] if office else bureau
+        create_org(None, {"kind": OrgKind.COMMITTEE, "name": name, "short_name": short,
+                          "committee_kind": kind, "parent_id": parent.id})  # fmt: skip
+    orgs = {o.name: o for o in db.session.scalars(select(Org))}
+    for username, name, role, org in ACCOUNTS:
+        user = User(username=username, name=name, role=role, org=orgs[org])
+        user.set_password(PASSWORD)
+        db.session.add(user)
+    db.session.commit()
+    _seed_cases(random.Random(rng_seed), _users())
+    return True
+
+
+# How many cases each committee gets, and who registers and handles them there.
+CASELOAD = [
+    ("东街", 26, ["director1", "mediator1", "mediator3", "grid1"], ["mediator1", "mediator3"]),
+    ("城关", 12, ["director3", "mediator4"], ["mediator4"]),
+    ("河西", 13, ["director2", "mediator2"], ["mediator2"]),
+    ("医调", 9, ["director4", "mediator5"], ["mediator5"]),
+]
+
+
+def _seed_cases(rng: random.Random, users: dict[str, User]) -> None:
+    today = local_today()
+    plan = []
+    for short, count, registrars, handlers in CASELOAD:
+        for n in range(count):
+            # Denser in recent weeks, as a committee's open workload is.
+            age = int(360 * (n / count) ** 1.5) + rng.randrange(0, 3)
+            plan.append((today - timedelta(days=age), users[rng.choice(registrars)],
+                         users[rng.choice(handlers)], short == "医调"))  # fmt: skip
+    # Registered in the order they happened, so running numbers follow the dates.
+    plan.sort(key=lambda item: item[0])
+    for day, registrar, handler, medical in plan:
+        _one_case(rng, day, registrar, handler, medical)
+
+
+def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: bool) -> Case:
+    stories = [s for s in STORIES if (s[0] == Category.MEDICAL) == medical]
+    category, organisation, summary, request = rng.choice(stories)
+    parties = [_person(rng, PartyRole.APPLICANT)]
+    parties.append(_organisation(category) if organisation else _person(rng, PartyRole.RESPONDENT))
+    if rng.random() < 0.15:
+        parties.append(_person(rng, PartyRole.RESPONDENT))
+    source = rng.choice([Source.APPLICATION] * 5 + [Source.INITIATIVE, Source.COURT, Source.POLICE,
+                                                     Source.PETITION])  # fmt: skip
+    details = {Source.COURT: "示例县人民法院", Source.POLICE: "示例县公安局城关派出所",
+               Source.PETITION: "示例县信访局"}  # fmt: skip
+    held_elsewhere = rng.random() < 0.07
+    fields = {
+        "category": category, "source": source, "source_detail": details.get(source, ""),
+        "summary": summary, "request": request, "registered_on": day,
+        "risk_level": rng.choice([RiskLevel.LOW] * 6 + [RiskLevel.MEDIUM] * 2 + [RiskLevel.HIGH]),
+        "is_group": category == Category.POLLUTION, "may_escalate": category == Category.LAND,
+        "other_authority": OtherAuthority.COURT if held_elsewhere else OtherAuthority.NONE,
+    }  # fmt: skip
+    with frozen_time(_at(day, 9)):
+        case = cases.register_case(registrar, fields, parties)
+    age = (local_today() - day).days
+    if age < 4 and not held_elsewhere:
+        return case  # still waiting to be accepted
+    if held_elsewhere:
+        with frozen_time(_at(day, 15)):
+            cases.apply_action(case, handler, "reject", "该纠纷已由人民法院立案受理。",
+                               "请当事人按人民法院的通知参加诉讼。")  # fmt: skip
+        return case
+    accepted = day + timedelta(days=1)
+    with frozen_time(_at(accepted, 10)):
+        cases.apply_action(case, handler, "accept")
+    if age < 5 or rng.random() < 0.05:
+        return case
+    started = accepted + timedelta(days=1)
+    with frozen_time(_at(started, 9)):
+        cases.apply_action(case, handler, "start_mediation")
+    sessions = rng.randrange(1, 3)
+    for i in range(sessions):
+        held = started + timedelta(days=2 + i * 5)
+        if held >= local_today():
+            break
+        with frozen_time(_at(held, 17)):
+            record_session(case, handler, {
+                "held_at": _at(held, 14), "place": f"{case.committee.name}调解室",
+                "mediators": handler.name,
+                "attendees": "、".join(p.name for p in case.parties),
+                "course": "调解员向双方释明相关法律规定，双方分别陈述了事实和意见，"
+                          "调解员分别做了疏导工作。",
+                "result": "双方同意继续协商。" if i + 1 < sessions
+                          else "双方分歧较大，未能达成一致。",
+            })  # fmt: skip
+    ended = started + timedelta(days=12)
+    if age < 40 or ended >= local_today():
+        return case  # still in mediation (the oldest of these are overdue)
+    ending = rng.random()
+    with frozen_time(_at(ended, 16)):
+        if ending < 0.2:
+            cases.apply_action(case, handler, "withdraw", "申请人表示双方已自行和解，申请撤回。")
+        else:
+            cases.apply_action(case, handler, "terminate", "经多次调解，双方分歧较大，调解不成。",
+                               "当事人可以依法申请仲裁，或向人民法院提起诉讼。")  # fmt: skip
+    return case

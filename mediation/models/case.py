@@ -1,0 +1,162 @@
+"""The case (案件) aggregate root, its numbering counter and its mediators."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mediation.models.base import Base, UTCDateTime, enum_column, local_today, utcnow
+from mediation.models.enums import (
+    CaseStatus,
+    Category,
+    OtherAuthority,
+    PartyRole,
+    RiskLevel,
+    Source,
+)
+from mediation.models.org import Org
+from mediation.models.user import User
+
+# Labels of the intake fields: forms show them, and the timeline names changes with them.
+CASE_LABELS = {
+    "category": "纠纷类型",
+    "source": "案件来源",
+    "source_detail": "移交/委派单位",
+    "summary": "纠纷简要情况",
+    "request": "当事人申请事项",
+    "risk_level": "风险等级",
+    "is_group": "群体性纠纷",
+    "involves_key_person": "涉及重点人员",
+    "may_escalate": "可能激化（民转刑风险）",
+    "is_major": "重大疑难",
+    "other_authority": "是否已由其他机关受理或处理",
+    "registered_on": "登记日期",
+}
+
+# States in which the one-month deadline runs (rule 11).
+OPEN_STATUSES = frozenset({CaseStatus.ACCEPTED, CaseStatus.MEDIATING})
+
+
+class CaseNumberCounter(Base):
+    """Last running number used per committee and year; only ever counts up, so never reused."""
+
+    __tablename__ = "case_number_counters"
+
+    committee_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("committee_id", "year", "seq"),
+        # The list pages read newest first inside a committee; keyset pagination walks these.
+        Index("ix_cases_committee_registered", "committee_id", "registered_on", "id"),
+        Index("ix_cases_registered", "registered_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    year: Mapped[int]
+    seq: Mapped[int]
+    committee_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    status: Mapped[CaseStatus] = mapped_column(
+        enum_column(CaseStatus), default=CaseStatus.SUBMITTED, index=True
+    )
+    category: Mapped[Category] = mapped_column(enum_column(Category), index=True)
+    source: Mapped[Source] = mapped_column(enum_column(Source), index=True)
+    # Who referred it (court, police station, petition office ...), for referred cases.
+    source_detail: Mapped[str] = mapped_column(String(100), default="")
+    summary: Mapped[str] = mapped_column(Text)
+    request: Mapped[str] = mapped_column(Text)
+    risk_level: Mapped[RiskLevel] = mapped_column(enum_column(RiskLevel), default=RiskLevel.LOW)
+    is_group: Mapped[bool] = mapped_column(default=False)  # 群体性: five or more on one side
+    involves_key_person: Mapped[bool] = mapped_column(default=False)  # 涉及重点人员
+    may_escalate: Mapped[bool] = mapped_column(default=False)  # 可能激化/民转刑
+    is_major: Mapped[bool] = mapped_column(default=False)  # 重大疑难
+    other_authority: Mapped[OtherAuthority] = mapped_column(
+        enum_column(OtherAuthority), default=OtherAuthority.NONE
+    )
+    registered_on: Mapped[date] = mapped_column(default=local_today)
+    registered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    accepted_on: Mapped[date | None]
+    deadline: Mapped[date | None] = mapped_column(index=True)
+    closed_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    committee: Mapped[Org] = relationship(lazy="joined")
+    registered_by: Mapped[User] = relationship()
+    parties: Mapped[list["Party"]] = relationship(  # noqa: F821
+        back_populates="case", cascade="all, delete-orphan", order_by="Party.position"
+    )
+    mediators: Mapped[list["CaseMediator"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseMediator.id"
+    )
+    events: Mapped[list["CaseEvent"]] = relationship(  # noqa: F821
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+    session_records: Mapped[list["SessionRecord"]] = relationship(  # noqa: F821
+        back_populates="case", order_by="SessionRecord.held_at", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Case {self.number} {self.status}>"
+
+    @property
+    def applicants(self):
+        return [p for p in self.parties if p.role == PartyRole.APPLICANT]
+
+    @property
+    def respondents(self):
+        return [p for p in self.parties if p.role == PartyRole.RESPONDENT]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.deadline is not None and self.deadline < local_today()
+
+    @property
+    def days_left(self) -> int | None:
+        if not self.is_open or self.deadline is None:
+            return None
+        return (self.deadline - local_today()).days
+
+    @property
+    def active_mediators(self) -> list["CaseMediator"]:
+        return [m for m in self.mediators if m.removed_at is None]
+
+    @property
+    def flags(self) -> list[str]:
+        names = {
+            "is_group": "群体性",
+            "involves_key_person": "涉及重点人员",
+            "may_escalate": "可能激化",
+            "is_major": "重大疑难",
+        }
+        return [label for attr, label in names.items() if getattr(self, attr)]
+
+
+class CaseMediator(Base):
+    """A mediator on a case (Art. 19); removal keeps the row, so reassignment keeps history."""
+
+    __tablename__ = "case_mediators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    is_lead: Mapped[bool] = mapped_column(default=False)
+    chosen_by_parties: Mapped[bool] = mapped_column(default=False)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="mediators")
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")

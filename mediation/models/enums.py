@@ -1,0 +1,107 @@
+"""Every enumerated value of the domain with its Chinese label: the one place labels live."""
+
+from mediation.models.base import Labelled
+
+
+class OrgKind(Labelled):
+    BUREAU = "bureau", "司法局"
+    OFFICE = "office", "司法所"
+    COMMITTEE = "committee", "人民调解委员会"
+
+
+class CommitteeKind(Labelled):
+    VILLAGE = "village", "村（居）民委员会人民调解委员会"
+    TOWN = "town", "乡镇（街道）人民调解委员会"
+    ENTERPRISE = "enterprise", "企事业单位人民调解委员会"
+    TRADE = "trade", "行业性、专业性人民调解委员会"
+
+
+class Role(Labelled):
+    DIRECTOR = "director", "调委会主任"
+    MEDIATOR = "mediator", "人民调解员"
+    GRID = "grid", "网格员"
+    AUDITOR = "auditor", "司法行政审核人员"
+    ADMIN = "admin", "系统管理员"
+
+
+class CaseStatus(Labelled):
+    SUBMITTED = "submitted", "申请/上报"
+    ACCEPTED = "accepted", "已受理"
+    MEDIATING = "mediating", "调解中"
+    AGREED = "agreed", "已达成协议"
+    FOLLOWED_UP = "followed_up", "已回访"
+    CLOSED = "closed", "已结案"
+    ARCHIVED = "archived", "已归档"
+    REJECTED = "rejected", "不予受理"
+    WITHDRAWN = "withdrawn", "已撤回"
+    TERMINATED = "terminated", "调解终止"
+
+
+class Category(Labelled):
+    MARRIAGE = "marriage", "婚姻纠纷"
+    FAMILY = "family", "家庭纠纷"
+    NEIGHBOUR = "neighbour", "邻里纠纷"
+    HOUSING = "housing", "房屋宅基地纠纷"
+    CONTRACT = "contract", "合同纠纷"
+    BUSINESS = "business", "生产经营纠纷"
+    DAMAGES = "damages", "损害赔偿纠纷"
+    LABOUR = "labour", "劳动争议纠纷"
+    LAND = "land", "山林土地纠纷"
+    EXPROPRIATION = "expropriation", "征地拆迁纠纷"
+    POLLUTION = "pollution", "环境污染纠纷"
+    MEDICAL = "medical", "医疗纠纷"
+    PROPERTY_MGMT = "property_mgmt", "物业纠纷"
+    TRAFFIC = "traffic", "道路交通事故纠纷"
+    CONSUMER = "consumer", "消费纠纷"
+    OTHER = "other", "其他纠纷"
+
+
+class Source(Labelled):
+    APPLICATION = "application", "当事人申请"
+    INITIATIVE = "initiative", "主动调解"
+    GRID_REPORT = "grid_report", "网格员排查上报"
+    COURT = "court", "法院委派/委托"
+    POLICE = "police", "公安移交"
+    PETITION = "petition", "信访转办"
+    DEPARTMENT = "department", "其他部门移交"
+
+
+class RiskLevel(Labelled):
+    LOW = "low", "一般"
+    MEDIUM = "medium", "较大"
+    HIGH = "high", "重大（可能激化）"
+
+
+class OtherAuthority(Labelled):
+    """Whether another authority already holds the dispute (rule 2: then it is not accepted)."""
+
+    NONE = "none", "无"
+    SPECIALISED = "specialised", "依法应由专门机关处理"
+    COURT = "court", "法院已受理或已判决"
+    POLICE = "police", "公安机关已受理或已处理"
+    ADMINISTRATIVE = "administrative", "行政机关已受理或已处理"
+
+
+class PartyRole(Labelled):
+    APPLICANT = "applicant", "申请人"
+    RESPONDENT = "respondent", "被申请人"
+
+
+class PartyKind(Labelled):
+    PERSON = "person", "自然人"
+    ORGANISATION = "organisation", "法人或其他组织"
+
+
+class Sex(Labelled):
+    MALE = "male", "男"
+    FEMALE = "female", "女"
+
+
+class EventKind(Labelled):
+    CREATED = "created", "登记"
+    EDITED = "edited", "修改"
+    TRANSITION = "transition", "状态变更"
+    REFUSAL = "refusal", "当事人拒绝调解"
+    ASSIGNED = "assigned", "指派调解员"
+    SESSION = "session", "调解记录"
+    VIEWED_PERSONAL = "viewed_personal", "查看完整个人信息"

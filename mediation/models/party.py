@@ -1,0 +1,70 @@
+"""Parties (当事人) of a case: natural persons, or legal persons and other organisations."""
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mediation.models.base import Base, UTCDateTime, enum_column, local_today
+from mediation.models.enums import PartyKind, PartyRole, Sex
+
+PARTY_LABELS = {
+    "role": "当事人类别",
+    "kind": "主体类型",
+    "name": "姓名或名称",
+    "sex": "性别",
+    "ethnicity": "民族",
+    "birth_date": "出生日期",
+    "age": "年龄",
+    "id_number": "公民身份号码",
+    "occupation": "职业或单位",
+    "address": "住所",
+    "phone": "联系电话",
+    "legal_representative": "法定代表人或主要负责人",
+}
+# Shown masked everywhere outside the case's own handlers, the timeline included.
+PERSONAL_FIELDS = ("id_number", "phone")
+
+
+class Party(Base):
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    role: Mapped[PartyRole] = mapped_column(enum_column(PartyRole))
+    kind: Mapped[PartyKind] = mapped_column(enum_column(PartyKind), default=PartyKind.PERSON)
+    # Person's name, or the organisation's name. Indexed for the search by party name.
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    sex: Mapped[Sex | None] = mapped_column(enum_column(Sex))
+    ethnicity: Mapped[str] = mapped_column(String(20), default="")
+    birth_date: Mapped[date | None]
+    age: Mapped[int | None]
+    id_number: Mapped[str] = mapped_column(String(18), default="")
+    occupation: Mapped[str] = mapped_column(String(50), default="")
+    address: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    legal_representative: Mapped[str] = mapped_column(String(50), default="")
+    # Rule 1: a party who clearly refuses mediation; the case may then not enter 调解中.
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refusal_note: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped["Case"] = relationship(back_populates="parties")  # noqa: F821
+
+    def __repr__(self) -> str:
+        return f"<Party {self.role} {self.name}>"
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == PartyKind.PERSON
+
+    @property
+    def shown_age(self) -> int | None:
+        """Age from the birth date when known, else the age given at intake."""
+        if self.birth_date is None:
+            return self.age
+        today = local_today()
+        years = today.year - self.birth_date.year
+        if (today.month, today.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years

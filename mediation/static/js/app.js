@@ -1,0 +1,139 @@
+/* Small enhancements; every page works without them.
+   - intake form: add/remove parties without a round trip, person/organisation fields
+   - forms marked data-draft keep what was typed in sessionStorage until saved, so an
+     expired session or a lost connection does not lose a half-written form */
+"use strict";
+document.documentElement.classList.add("js");
+
+function partyRows(form) { return form.querySelectorAll("[data-parties] [data-party]"); }
+
+function renumberParties(form) {
+  partyRows(form).forEach(function (row, i) {
+    var n = row.querySelector("[data-party-number]");
+    if (n) n.textContent = i + 1;
+  });
+}
+
+function nextPartyIndex(form) {
+  var max = -1;
+  form.querySelectorAll("[data-parties] [name$='-name']").forEach(function (input) {
+    var m = /^parties-(\d+)-/.exec(input.name);
+    if (m) max = Math.max(max, parseInt(m[1], 10));
+  });
+  return max + 1;
+}
+
+function addParty(form, role, index) {
+  var template = document.getElementById("party-template");
+  if (index === undefined) index = nextPartyIndex(form);
+  var html = template.innerHTML.replace(/__i__/g, String(index));
+  var holder = document.createElement("div");
+  holder.innerHTML = html.trim();
+  var row = holder.firstElementChild;
+  var roleSelect = row.querySelector("[data-party-role]");
+  if (roleSelect) roleSelect.value = role;
+  form.querySelector("[data-parties]").appendChild(row);
+  renumberParties(form);
+  var name = row.querySelector("[name$='-name']");
+  if (name) name.focus();
+  return row;
+}
+
+function setupPartyForm(form) {
+  form.addEventListener("click", function (e) {
+    var add = e.target.closest("[data-add-party]");
+    if (add) { e.preventDefault(); addParty(form, add.getAttribute("data-add-party")); saveDraft(form); return; }
+    var remove = e.target.closest("[data-remove-party]");
+    if (remove) {
+      e.preventDefault();
+      if (partyRows(form).length <= 2) {
+        alert("至少需要一名申请人和一名被申请人。");
+        return;
+      }
+      var row = remove.closest("[data-party]");
+      var name = (row.querySelector("[name$='-name']") || {}).value;
+      if (!name || confirm("删除当事人“" + name + "”？")) { row.remove(); renumberParties(form); saveDraft(form); }
+    }
+  });
+  form.addEventListener("change", function (e) {
+    if (e.target.matches("[data-party-kind]")) {
+      e.target.closest("[data-party]").setAttribute("data-kind", e.target.value);
+    }
+  });
+}
+
+/* --- drafts --------------------------------------------------------------------------- */
+function draftKey(form) { return "draft:" + form.getAttribute("data-draft"); }
+
+function formValues(form) {
+  var values = [];
+  Array.prototype.forEach.call(form.elements, function (el) {
+    if (!el.name || el.name === "csrf_token" || el.type === "submit" || el.type === "button") return;
+    if (el.type === "checkbox") values.push([el.name, el.checked ? "y" : ""]);
+    else values.push([el.name, el.value]);
+  });
+  return values;
+}
+
+function saveDraft(form) {
+  try {
+    sessionStorage.setItem(draftKey(form), JSON.stringify({ at: Date.now(), values: formValues(form) }));
+    var status = form.querySelector("[data-draft-status]");
+    if (status) status.textContent = "草稿已自动保存在本浏览器（" + new Date().toLocaleTimeString("zh-CN") + "）";
+  } catch (err) { /* storage full or disabled: the form still works */ }
+}
+
+function restoreDraft(form, draft) {
+  var wanted = {};
+  draft.values.forEach(function (pair) {
+    var m = /^parties-(\d+)-role$/.exec(pair[0]);
+    if (m) wanted[m[1]] = pair[1];
+  });
+  // Recreate the party rows the draft had, with their indexes, then fill fields by name.
+  partyRows(form).forEach(function (row) { row.remove(); });
+  Object.keys(wanted).sort(function (a, b) { return a - b; }).forEach(function (index) {
+    addParty(form, wanted[index], index);
+  });
+  draft.values.forEach(function (pair) {
+    var el = form.elements.namedItem(pair[0]);
+    if (!el || el.type === "hidden" && pair[0] === "version") return;
+    if (el.type === "checkbox") el.checked = pair[1] === "y";
+    else el.value = pair[1];
+    if (el.matches && el.matches("[data-party-kind]")) el.closest("[data-party]").setAttribute("data-kind", el.value);
+  });
+}
+
+function setupDraft(form) {
+  var raw = null;
+  try { raw = sessionStorage.getItem(draftKey(form)); } catch (err) { return; }
+  var rerendered = form.querySelector(".has-error") || document.querySelector(".conflict");
+  if (raw && !rerendered) {
+    var draft = JSON.parse(raw);
+    var banner = document.createElement("div");
+    banner.className = "flash flash-info draft-banner";
+    banner.setAttribute("role", "status");
+    banner.innerHTML = "<span>发现 " + new Date(draft.at).toLocaleString("zh-CN") +
+      " 未提交的填写内容。</span><button type='button' class='button small primary' data-restore>恢复</button>" +
+      "<button type='button' class='button small' data-discard>丢弃</button>";
+    form.parentNode.insertBefore(banner, form);
+    banner.querySelector("[data-restore]").addEventListener("click", function () {
+      restoreDraft(form, draft); banner.remove();
+    });
+    banner.querySelector("[data-discard]").addEventListener("click", function () {
+      sessionStorage.removeItem(draftKey(form)); banner.remove();
+    });
+  }
+  var timer = null;
+  form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(function () { saveDraft(form); }, 400); });
+  form.addEventListener("change", function () { saveDraft(form); });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("meta[name=clear-draft]").forEach(function (meta) {
+    try { sessionStorage.removeItem("draft:" + meta.content); } catch (err) { /* ignore */ }
+  });
+  document.querySelectorAll("form.case-form").forEach(setupPartyForm);
+  document.querySelectorAll("form[data-draft]").forEach(setupDraft);
+  var logout = document.querySelector("form[action$='/logout']");
+  if (logout) logout.addEventListener("submit", function () { try { sessionStorage.clear(); } catch (err) { /* ignore */ } });
+});

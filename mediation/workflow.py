@@ -1,0 +1,244 @@
+"""THE case state machine: states, transitions, who may fire them and the guards of the law.
+
+ACTIONS below is the single table of transitions. The `transitions` library runs it; the UI
+asks available_actions() what to offer and never repeats a rule. Every refusal is a
+WorkflowError carrying the Chinese message the user sees. Nothing here knows about HTTP.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from transitions import Machine, MachineError
+
+from mediation import access
+from mediation.models import Case, CaseStatus, OtherAuthority, User
+from mediation.models.base import local_today
+
+S = CaseStatus
+
+
+class WorkflowError(Exception):
+    """A refusal to change a case. `message` is shown to the user as it is; `field` names the
+    form field it belongs next to, when it belongs to one."""
+
+    def __init__(self, message: str, *, status: int = 409, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+Guard = Callable[[Case, dict[str, Any]], None]
+Effect = Callable[[Case, dict[str, Any]], None]
+
+
+# --- Guards: each raises WorkflowError when a rule of DOMAIN §2 forbids the transition. ------
+
+
+def not_held_by_other_authority(case: Case, data: dict[str, Any]) -> None:
+    """Rule 2: a dispute for a specialised authority, or one a court, the police or an
+    administrative body has accepted or decided, is not accepted (Art. 18)."""
+    if case.other_authority != OtherAuthority.NONE:
+        raise WorkflowError(
+            f"该纠纷“{case.other_authority.label}”，依法不应受理（《人民调解法》第十八条）。"
+            "请选择“不予受理”，并告知当事人应当通过的途径。"
+        )
+
+
+def no_party_refused(case: Case, data: dict[str, Any]) -> None:
+    """Rule 1: mediation is voluntary; a party who clearly refuses blocks it (Art. 17)."""
+    refused = [p.name for p in case.parties if p.refused_at is not None]
+    if refused:
+        raise WorkflowError(
+            f"当事人{'、'.join(refused)}已明确拒绝调解，不得开始调解（《人民调解法》第十七条）。"
+            "请以“调解终止”结束本案，并告知当事人其他解决途径。"
+        )
+
+
+def has_mediator(case: Case, data: dict[str, Any]) -> None:
+    """Rule 4: mediation is conducted by mediators the committee appointed or parties chose."""
+    if not case.active_mediators:
+        raise WorkflowError(
+            "本案尚未指派调解员，请先由调委会主任指派调解员（《人民调解法》第十九条）。"
+        )
+
+
+def has_session_record(case: Case, data: dict[str, Any]) -> None:
+    """Rule 5: no agreement without at least one mediation session on record (Art. 27)."""
+    if not case.session_records:
+        raise WorkflowError(
+            "本案尚无调解记录，不能确认达成协议（《人民调解法》第二十七条）。请先填写调解记录。"
+        )
+
+
+# --- Effects: the case fields a transition sets. --------------------------------------------
+
+
+def start_deadline(case: Case, data: dict[str, Any]) -> None:
+    """Rule 11: the case should be concluded within the committee's deadline from acceptance."""
+    today = local_today()
+    case.accepted_on = today
+    case.deadline = today + timedelta(days=case.committee.deadline_days)
+
+
+def set_closed_on(case: Case, data: dict[str, Any]) -> None:
+    case.closed_on = local_today()
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    sources: tuple[CaseStatus, ...]
+    dest: CaseStatus
+    who: str  # access.COMMITTEE, access.HANDLER or access.DIRECTOR
+    guards: tuple[Guard, ...] = ()
+    effects: tuple[Effect, ...] = ()
+    # Label of the reason field when a reason is required, e.g. 不予受理理由.
+    reason: str | None = None
+    # Label of the "route open to the parties" field when the parties must be told one.
+    route: str | None = None
+    # Fired from the case page with just the reason/route form. The others are fired by the
+    # service that writes their own record (agreement, follow-up, ...).
+    simple: bool = True
+    button: str = "primary"  # how the UI draws it: primary, secondary or danger
+    help: str = ""
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action(
+            "accept", "受理", (S.SUBMITTED,), S.ACCEPTED, access.COMMITTEE,
+            guards=(not_held_by_other_authority,), effects=(start_deadline,),
+            help="受理后开始计算办理期限。",
+        ),
+        Action(
+            "reject", "不予受理", (S.SUBMITTED,), S.REJECTED, access.COMMITTEE,
+            reason="不予受理的理由", route="告知当事人的解决途径", button="danger",
+            help="依法应由专门机关处理，或法院、公安、行政机关已受理或处理的纠纷，不予受理。",
+        ),
+        Action(
+            "start_mediation", "开始调解", (S.ACCEPTED,), S.MEDIATING, access.HANDLER,
+            guards=(no_party_refused, has_mediator),
+        ),
+        Action(
+            "withdraw", "撤回", (S.SUBMITTED, S.ACCEPTED, S.MEDIATING), S.WITHDRAWN,
+            access.HANDLER, reason="撤回的原因（申请人的意思表示）", button="secondary",
+        ),
+        Action(
+            "terminate", "调解终止", (S.ACCEPTED, S.MEDIATING), S.TERMINATED, access.HANDLER,
+            reason="终止调解的原因", route="告知当事人可以选择的其他途径", button="danger",
+            help="调解不成，或当事人拒绝、要求终止调解时使用（《人民调解法》第二十三、二十六条）。",
+        ),
+        Action(
+            "reach_agreement", "达成协议", (S.MEDIATING,), S.AGREED, access.HANDLER,
+            guards=(has_session_record,), simple=False,
+        ),
+        Action(
+            "reopen", "重新调解", (S.AGREED, S.FOLLOWED_UP), S.MEDIATING, access.HANDLER,
+            reason="重新调解的原因", simple=False,
+        ),
+        Action("follow_up", "回访", (S.AGREED,), S.FOLLOWED_UP, access.HANDLER, simple=False),
+        Action(
+            "close", "结案",
+            (S.FOLLOWED_UP, S.TERMINATED, S.REJECTED, S.WITHDRAWN), S.CLOSED, access.DIRECTOR,
+            effects=(set_closed_on,), simple=False,
+        ),
+        Action("archive", "归档", (S.CLOSED,), S.ARCHIVED, access.DIRECTOR, simple=False),
+    )
+}  # fmt: skip
+
+
+class _Flow:
+    """The object `transitions` drives: its state is the case's status."""
+
+    def __init__(self, case: Case):
+        self.case = case
+
+    @property
+    def state(self) -> CaseStatus:
+        return self.case.status
+
+    @state.setter
+    def state(self, value: CaseStatus) -> None:
+        if self.case.status != value:
+            self.case.status = CaseStatus(value)
+
+
+def _run_guards(event) -> bool:
+    action = ACTIONS[event.event.name]
+    for guard in action.guards:
+        guard(event.model.case, event.kwargs)
+    return True
+
+
+def _run_effects(event) -> None:
+    for effect in ACTIONS[event.event.name].effects:
+        effect(event.model.case, event.kwargs)
+
+
+_TRANSITIONS = [
+    {
+        "trigger": a.name,
+        "source": list(a.sources),
+        "dest": a.dest,
+        "conditions": [_run_guards],
+        "after": [_run_effects],
+    }
+    for a in ACTIONS.values()
+]
+
+
+def _machine(flow: _Flow) -> Machine:
+    return Machine(
+        model=flow,
+        states=CaseStatus,
+        transitions=_TRANSITIONS,
+        initial=flow.case.status,
+        auto_transitions=False,
+        send_event=True,
+    )
+
+
+def get_action(name: str) -> Action:
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise WorkflowError("没有这个操作。", status=404) from None
+
+
+def available_actions(case: Case, user: User) -> list[Action]:
+    """What the user may try on this case now: right state and right person. Guards are
+    checked when the action is fired, so a refusal can say what is missing."""
+    return [
+        a for a in ACTIONS.values() if case.status in a.sources and access.may(user, case, a.who)
+    ]
+
+
+def check_allowed(case: Case, user: User, action: Action) -> None:
+    if not access.may(user, case, action.who):
+        raise WorkflowError(f"您无权对本案件执行“{action.label}”。", status=403)
+    if case.status not in action.sources:
+        raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能执行“{action.label}”。")
+
+
+def fire(case: Case, user: User, name: str, reason: str = "", route: str = "") -> Action:
+    """Run one transition on the case, or raise WorkflowError saying why not."""
+    action = get_action(name)
+    check_allowed(case, user, action)
+    if action.reason and not reason.strip():
+        raise WorkflowError(f"请填写{action.reason}。", status=400, field="reason")
+    if action.route and not route.strip():
+        raise WorkflowError(f"请填写{action.route}。", status=400, field="route")
+    flow = _Flow(case)
+    _machine(flow)
+    try:
+        getattr(flow, name)(user=user, reason=reason, route=route)
+    except MachineError:  # the state check above makes this a race: someone moved the case
+        raise WorkflowError(
+            f"案件当前状态为“{case.status.label}”，不能执行“{action.label}”。"
+        ) from None
+    return action

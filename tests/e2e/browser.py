@@ -1,0 +1,47 @@
+"""Browser-test helpers: Debian's chromium driven by Playwright, and the app served live.
+
+Debian's chromium is used instead of `playwright install`'s download, so the browser tests
+need nothing beyond apt (scripts/system-deps.sh) and work without network access.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from playwright.sync_api import Browser, Playwright
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+# --no-sandbox: the tests run as root in CI, where chromium's sandbox refuses to start.
+# The rest keep chromium from reaching out to Google or doing first-run work.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def launch(playwright: Playwright) -> Browser:
+    """Launch Debian's chromium headless; close it with browser.close()."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+class LiveServer:
+    """Serve a WSGI app on a free 127.0.0.1 port in a background thread."""
+
+    def __init__(self, app) -> None:
+        # Port 0: the OS picks a free port, so parallel sessions never collide.
+        # threaded: the browser opens several connections at once (page, css, js).
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        # daemon: a test that forgets stop() must not keep the interpreter alive.
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
