@@ -61,7 +61,8 @@ def may(user: User, case: Case, who: str) -> bool:
     if who == COMMITTEE:
         return True
     if who == HANDLER:
-        return is_assigned(user, case)
+        # Nobody is assigned before acceptance: until then the committee handles it.
+        return case.status == CaseStatus.SUBMITTED or is_assigned(user, case)
     return False
 
 

@@ -19,6 +19,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    PASSWORD_HASH_METHOD = "scrypt"  # the tests use a cheaper one
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     # Practice rule of the Ministry of Justice: conclude within one month of acceptance.

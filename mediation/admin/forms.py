@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from mediation.forms import enum_choices
 from mediation.models import CommitteeKind, OrgKind, Role
 
 
@@ -14,7 +15,7 @@ class UserForm(FlaskForm):
         Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能使用字母、数字、下划线、点和短横线。"),
     ])  # fmt: skip
     name = StringField("姓名", validators=[DataRequired("请填写姓名。"), Length(max=40)])
-    role = SelectField("角色", choices=Role.choices())
+    role = SelectField("角色", choices=enum_choices(Role))
     org_id = SelectField("所属单位", coerce=int, validate_choice=False)
     phone = StringField("联系电话", validators=[Optional(), Length(max=20)])
     active = BooleanField("启用", default=True)
@@ -35,11 +36,11 @@ class UserForm(FlaskForm):
 
 class OrgForm(FlaskForm):
     version = HiddenField()
-    kind = SelectField("单位类型", choices=OrgKind.choices())
+    kind = SelectField("单位类型", choices=enum_choices(OrgKind))
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=100)])
     short_name = StringField("简称（用于案号）", validators=[Optional(), Length(max=20)])
     committee_kind = SelectField(
-        "调委会类型", choices=[("", "—"), *CommitteeKind.choices()], validators=[Optional()]
+        "调委会类型", choices=enum_choices(CommitteeKind, "—"), validators=[Optional()]
     )
     parent_id = SelectField("上级单位", coerce=int, validate_choice=False)
     deadline_days = IntegerField(

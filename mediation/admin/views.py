@@ -8,6 +8,7 @@ from mediation import access
 from mediation.admin import service
 from mediation.admin.forms import OrgForm, UserForm
 from mediation.extensions import db
+from mediation.forms import choices
 from mediation.models import Org, User
 from mediation.workflow import WorkflowError
 
@@ -21,9 +22,9 @@ def _admins_only():
         abort(403)
 
 
-def _org_choices(with_blank: bool = False) -> list[tuple[int, str]]:
+def _org_choices(with_blank: bool = False):
     rows = [(o.id, "　" * o.depth + o.name) for o in service.org_tree()]
-    return [(0, "（无，最上一级）"), *rows] if with_blank else rows
+    return choices([(0, "（无，最上一级）"), *rows] if with_blank else rows)
 
 
 def _show_error(form, error: WorkflowError) -> None:

@@ -15,8 +15,16 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
+from mediation.forms import enum_choices
 from mediation.models import (
     CaseStatus,
     Category,
@@ -44,8 +52,7 @@ P = PARTY_LABELS
 
 
 def _enum_select(label: str, enum: type[Labelled], blank: str | None = None, **kw) -> SelectField:
-    choices = ([("", blank)] if blank is not None else []) + enum.choices()
-    return SelectField(label, choices=choices, **kw)
+    return SelectField(label, choices=enum_choices(enum, blank), **kw)
 
 
 def _enum(enum: type[Labelled], value: str | None):
@@ -81,17 +88,17 @@ class PartyForm(Form):
         if field.data and self.kind.data == PartyKind.PERSON:
             problem = id_number_problem(field.data)
             if problem:
-                raise ValueError(problem)
+                raise ValidationError(problem)
 
     def validate_phone(self, field):
         if field.data:
             problem = phone_problem(field.data)
             if problem:
-                raise ValueError(problem)
+                raise ValidationError(problem)
 
     def validate_legal_representative(self, field):
         if self.kind.data == PartyKind.ORGANISATION and not (field.data or "").strip():
-            raise ValueError("法人或其他组织须填写法定代表人或主要负责人。")
+            raise ValidationError("法人或其他组织须填写法定代表人或主要负责人。")
 
     def _valid_id_number(self) -> str | None:
         id_number = self.id_number.data
@@ -102,29 +109,26 @@ class PartyForm(Form):
     def validate_sex(self, field):
         id_number = self._valid_id_number()
         if field.data and id_number and id_sex(id_number) != field.data:
-            raise ValueError("性别与公民身份号码不一致，请核对。")
+            raise ValidationError("性别与公民身份号码不一致，请核对。")
 
     def validate_birth_date(self, field):
         if field.data and field.data > local_today():
-            raise ValueError("出生日期不能晚于今天。")
+            raise ValidationError("出生日期不能晚于今天。")
         id_number = self._valid_id_number()
         if field.data and id_number and id_birth_date(id_number) != field.data:
-            raise ValueError("出生日期与公民身份号码不一致，请核对。")
+            raise ValidationError("出生日期与公民身份号码不一致，请核对。")
 
     def to_dict(self) -> dict[str, Any]:
         person = self.kind.data == PartyKind.PERSON
         id_number = self.id_number.data or ""
-        valid_id = self._valid_id_number()
-        birth = self.birth_date.data or (id_birth_date(valid_id) if valid_id else None)
-        sex = self.sex.data or (id_sex(valid_id) if valid_id else None)
         return {
             "id": int(self.id.data) if (self.id.data or "").isdigit() else None,
             "role": PartyRole(self.role.data),
             "kind": PartyKind(self.kind.data),
             "name": self.name.data.strip(),
-            "sex": _enum(Sex, sex) if person else None,
+            "sex": _enum(Sex, self.sex.data) if person else None,
             "ethnicity": (self.ethnicity.data or "").strip() if person else "",
-            "birth_date": birth if person else None,
+            "birth_date": self.birth_date.data if person else None,
             "age": self.age.data if person else None,
             "id_number": id_number if person else "",
             "occupation": (self.occupation.data or "").strip(),
@@ -138,6 +142,8 @@ class PartyForm(Form):
 
 class CaseForm(FlaskForm):
     version = HiddenField()
+    # What the form showed when it was opened (see snapshot): lets a refused save be merged.
+    base = HiddenField()
     category = _enum_select(L["category"], Category, blank="请选择", validators=[
         InputRequired("请选择纠纷类型。")])  # fmt: skip
     source = _enum_select(L["source"], Source)
@@ -159,16 +165,16 @@ class CaseForm(FlaskForm):
 
     def validate_registered_on(self, field):
         if field.data and field.data > local_today():
-            raise ValueError("登记日期不能晚于今天。")
+            raise ValidationError("登记日期不能晚于今天。")
 
     def validate_category(self, field):
         if not field.data:
-            raise ValueError("请选择纠纷类型。")
+            raise ValidationError("请选择纠纷类型。")
 
     def validate_source_detail(self, field):
         referred = (Source.COURT, Source.POLICE, Source.PETITION, Source.DEPARTMENT)
         if self.source.data in referred and not (field.data or "").strip():
-            raise ValueError("委派、移交的案件请填写移交单位名称。")
+            raise ValidationError("委派、移交的案件请填写移交单位名称。")
 
     def case_fields(self) -> dict[str, Any]:
         return {
@@ -217,3 +223,64 @@ class FilterForm(Form):
     date_to = DateField("至", validators=[Optional()])
     overdue = BooleanField("仅看超期")
     mine = BooleanField("仅看我承办的")
+
+
+# --- Merging a refused save with what was saved meanwhile --------------------------------
+
+_NOT_DATA = ("csrf_token", "version", "base")
+
+
+def snapshot(form: CaseForm) -> dict[str, str]:
+    """The form's values as the browser would post them: {input name: value}."""
+    values: dict[str, str] = {}
+
+    def walk(fields):
+        for f in fields:
+            if f.short_name in _NOT_DATA:
+                continue
+            if isinstance(f, FieldList):
+                for entry in f.entries:
+                    walk(entry.form)
+            elif isinstance(f, BooleanField):
+                if f.data:
+                    values[f.name] = "y"
+            elif isinstance(f, SelectField):
+                values[f.name] = "" if f.data is None else str(f.data)
+            else:
+                values[f.name] = f._value()
+
+    walk(form)
+    return values
+
+
+def _split(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    case = {k: v for k, v in values.items() if not k.startswith("parties-")}
+    parties = {k: v for k, v in values.items() if k.startswith("parties-")}
+    return case, parties
+
+
+def merge(mine: dict, base: dict, theirs: dict) -> tuple[dict[str, str], list[str]]:
+    """Three-way merge of a form: what I typed, what I started from, what is saved now.
+    A field only one side changed takes that side's value; a field both changed keeps mine
+    and is listed as a conflict. Parties merge as a whole list unless only one side touched
+    them."""
+    merged: dict[str, str] = {}
+    conflicts: list[str] = []
+    (m_case, m_parties), (b_case, b_parties), (t_case, t_parties) = (
+        _split(mine), _split(base), _split(theirs))  # fmt: skip
+    for key in sorted(set(m_case) | set(b_case) | set(t_case)):
+        m, b, t = m_case.get(key, ""), b_case.get(key, ""), t_case.get(key, "")
+        if m == b:
+            merged[key] = t
+        elif t in (b, m):
+            merged[key] = m
+        else:
+            merged[key] = m
+            conflicts.append(key)
+    if m_parties == b_parties:
+        merged.update(t_parties)
+    else:
+        merged.update(m_parties)
+        if t_parties != b_parties:
+            conflicts.append("parties")
+    return {k: v for k, v in merged.items() if v != ""}, conflicts

@@ -22,15 +22,17 @@ from mediation.models import (
     EventKind,
     Org,
     Party,
+    PartyKind,
     PartyRole,
     Role,
+    Sex,
     Source,
     User,
 )
 from mediation.models.base import Labelled, local_today, utcnow
 from mediation.models.case import CASE_LABELS
 from mediation.models.party import PARTY_LABELS
-from mediation.privacy import mask_id_number, mask_phone
+from mediation.privacy import id_birth_date, id_number_problem, id_sex, mask_id_number, mask_phone
 from mediation.workflow import WorkflowError
 
 
@@ -111,6 +113,19 @@ def _assign(obj: Any, fields: dict[str, Any], labels: dict[str, str], prefix: st
     return changes
 
 
+def _with_id_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """Birth date and sex are written in a valid resident ID number: fill them in when the
+    person's data leaves them out."""
+    id_number = data.get("id_number") or ""
+    if data.get("kind") != PartyKind.PERSON or not id_number or id_number_problem(id_number):
+        return data
+    return {
+        **data,
+        "birth_date": data.get("birth_date") or id_birth_date(id_number),
+        "sex": data.get("sex") or Sex(id_sex(id_number)),
+    }
+
+
 def _party_title(party: Party, index: int) -> str:
     return f"{party.role.label}{party.name or index + 1} "
 
@@ -137,7 +152,7 @@ def register_case(user: User, fields: dict[str, Any], parties: list[dict[str, An
     _assign(case, fields, CASE_LABELS)
     for position, data in enumerate(parties):
         party = Party(position=position)
-        _assign(party, data, PARTY_LABELS)
+        _assign(party, _with_id_facts(data), PARTY_LABELS)
         case.parties.append(party)
     db.session.add(case)
     db.session.flush()
@@ -177,6 +192,7 @@ def _sync_parties(case: Case, parties: list[dict[str, Any]]) -> dict:
     changes: dict[str, list] = {}
     kept = []
     for position, data in enumerate(parties):
+        data = _with_id_facts(data)
         party = existing.pop(data.get("id"), None) if data.get("id") else None
         if party is None:
             party = Party(position=position, case=case)

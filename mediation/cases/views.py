@@ -1,10 +1,12 @@
 """Case pages: list, intake, detail, edit and the workflow actions. Thin: parse, call the
 service, render."""
 
+import json
 import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from mediation import access, workflow
 from mediation.cases import service
@@ -15,8 +17,11 @@ from mediation.cases.forms import (
     FilterForm,
     PartyForm,
     RefusalForm,
+    merge,
+    snapshot,
 )
 from mediation.cases.listing import list_cases
+from mediation.forms import choices
 from mediation.models import PartyKind, PartyRole, Role, Source
 from mediation.models.base import local_today
 from mediation.workflow import WorkflowError
@@ -91,8 +96,9 @@ def _new_case_form() -> CaseForm:
         defaults = [PartyRole.APPLICANT.value, PartyRole.RESPONDENT.value]
         for entry, role in zip(form.parties.entries, defaults, strict=True):
             entry.form.process(None, data=_party_entry_defaults(role))
-        if current_user.role == Role.GRID:
-            form.source.data = Source.GRID_REPORT.value
+    if current_user.role == Role.GRID:
+        # A grid worker's report is always a grid report; the page does not ask.
+        form.source.data = Source.GRID_REPORT.value
     return form
 
 
@@ -134,14 +140,18 @@ def _draft_key(case) -> str:
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 def edit(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    if not access.can_edit(current_user, case):
+    editable = access.can_edit(current_user, case)
+    if request.method == "GET" and not editable:
         flash("本案件当前状态下您不能修改登记信息。", "error")
         return redirect(url_for("cases.show", case_id=case.id))
-    form = CaseForm(obj=case if request.method == "GET" else None)
-    if request.method == "GET":
-        form.version.data = case.version
-        form.category.data = case.category.value
+    form = _stored_case_form(case) if request.method == "GET" else CaseForm()
     conflict = None
+    if request.method == "POST" and not editable:
+        # Shown with what was typed, so nothing is lost even though it cannot be saved.
+        form.form_errors.append(
+            "案件状态或承办人已变化，您已不能修改本案登记信息，填写的内容未保存。"
+        )
+        return _render_form(form, case, 403)
     if request.method == "POST" and not _handle_party_buttons(form) and form.validate():
         try:
             service.update_case(
@@ -150,7 +160,7 @@ def edit(case_id: int):
             )  # fmt: skip
         except service.ConflictError as error:
             conflict = error
-            form.version.data = case.version  # a second save, after reading, is deliberate
+            form = _merged_form(form, case)
         except WorkflowError as error:
             form.form_errors.append(error.message)
         else:
@@ -160,14 +170,51 @@ def edit(case_id: int):
     return _render_form(form, case, 409 if conflict else _status(form), conflict)
 
 
+def _stored_case_form(case) -> CaseForm:
+    """The edit form filled from the database, remembering what it showed (for merging)."""
+    form = CaseForm(formdata=None, obj=case)
+    form.version.data = case.version
+    form.base.data = json.dumps(snapshot(form), ensure_ascii=False)
+    return form
+
+
+def _merged_form(mine: CaseForm, case) -> CaseForm:
+    """After a refused save: the user's input merged with what the other person saved.
+    Fields only one of them changed take that change; fields both changed keep the user's
+    value and say what the other person saved, so the next save is an informed one."""
+    stored = _stored_case_form(case)
+    theirs = snapshot(stored)
+    try:
+        base = json.loads(mine.base.data or "{}")
+    except ValueError:
+        base = {}
+    values, conflicts = merge(snapshot(mine), base, theirs)
+    merged = CaseForm(formdata=MultiDict(values))
+    merged.version.data = stored.version.data
+    merged.base.data = stored.base.data
+    for name in conflicts:
+        if name == "parties":
+            names = "、".join(p.name for p in case.parties)
+            merged.form_errors.append(
+                f"当事人信息您和对方都有修改。下方是您填写的版本；对方保存的当事人为：{names}。"
+            )
+            continue
+        shown = theirs.get(name) or "（空）"
+        merged[name].errors = [f"对方已将此项改为“{shown}”。请确认以哪个为准后再保存。"]
+    return merged
+
+
 def _render_case(case, status: int = 200, **context):
     context.setdefault("action_form", ActionForm())
     refusal_form = context.setdefault("refusal_form", RefusalForm())
-    refusal_form.party_id.choices = [(p.id, f"{p.role.label} {p.name}") for p in case.parties]
+    refusal_form.party_id.choices = choices(
+        (p.id, f"{p.role.label} {p.name}") for p in case.parties
+    )
     assign_form = context.setdefault("assign_form", AssignForm())
-    assign_form.mediator_id.choices = [
-        (u.id, u.name) for u in access.assignable_mediators(case)
-    ] if access.can_assign(current_user, case) else []  # fmt: skip
+    if access.can_assign(current_user, case):
+        assign_form.mediator_id.choices = choices(
+            (u.id, u.name) for u in access.assignable_mediators(case)
+        )
     actions = workflow.available_actions(case, current_user)
     failed = workflow.ACTIONS.get(context.get("failed_action", ""))
     # A refusal of an action with its own reason form shows inside that form.

@@ -1,0 +1,125 @@
+"""Fixtures: the app on SQLite and on PostgreSQL (every database test runs on both), a clean
+schema built by the Alembic migrations, a small organisation tree, and clients per role."""
+
+import os
+import secrets
+
+import pgserver
+import pytest
+from factories import World, build_world
+from flask import g
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
+
+from mediation import create_app
+from mediation.extensions import db
+from mediation.models import Base
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~0.1 s a hash
+    "SERVER_NAME": "localhost",
+}
+
+
+class Client(FlaskClient):
+    """A test client that posts forms as a browser would: with the page's CSRF token."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+    def open(self, *args, **kwargs):
+        data = kwargs.get("data")
+        method = kwargs.get("method", "GET")
+        if method == "POST" and isinstance(data, dict) and "csrf_token" not in data:
+            kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+        # The tests hold an app context open, and Flask reuses it for the requests made inside
+        # it, so `g` would carry the logged-in user and the CSRF token from one request (and
+        # one client) to the next. A real server gives every request a fresh `g`.
+        before = set(vars(g))
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            for key in set(vars(g)) - before:
+                delattr(g, key)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    try:
+        server = pgserver.acquire()
+    except RuntimeError as error:  # fail loudly: the PostgreSQL half of the suite must run
+        pytest.fail(f"No PostgreSQL for the tests: {error}", pytrace=False)
+    name = f"mediation_test_{os.getpid()}"
+    url = pgserver.create_database(server, name)
+    yield url
+    pgserver.drop_database(server, name)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+
+
+_migrated: set[str] = set()
+
+
+def _make_app(url: str):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    app.test_client_class = Client
+    with app.app_context():
+        if url not in _migrated:  # the schema comes from the migrations, once per database
+            upgrade()
+            _migrated.add(url)
+        _empty_tables()
+    return app
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request):
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+    app = _make_app(url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def world(app) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+def login(app):
+    """login("mediator1") → a client logged in as that user of the world."""
+
+    def _login(username: str, password: str = "secret123") -> Client:
+        c = app.test_client()
+        response = c.post("/login", data={"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return c
+
+    return _login
