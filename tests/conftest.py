@@ -4,9 +4,7 @@ schema built by the Alembic migrations, a small organisation tree, and clients p
 import os
 import secrets
 
-import pgserver
 import pytest
-from factories import World, build_world
 from flask import g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -17,11 +15,13 @@ from mediation import create_app
 from mediation.extensions import db
 from mediation.models import Base
 
+import pgserver
+from factories import World, build_world
+
 TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~0.1 s a hash
-    "SERVER_NAME": "localhost",
 }
 
 

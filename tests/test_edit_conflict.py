@@ -1,11 +1,11 @@
 """Two people editing the same case: the second save is refused, shows what changed and keeps
 what the second person typed (STYLE: version_id_col on every editable aggregate)."""
 
-from factories import make_case
-from htmlform import form_values
-
 from mediation.extensions import db
 from mediation.models import Case, EventKind
+
+from factories import make_case
+from htmlform import form_values
 
 
 def edit_page(client, case_id):

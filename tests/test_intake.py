@@ -2,10 +2,10 @@
 
 from datetime import date
 
-from factories import ID_FEMALE, ID_MALE
-
 from mediation.extensions import db
 from mediation.models import Case, CaseStatus, EventKind, PartyKind, Source
+
+from factories import ID_FEMALE, ID_MALE
 
 
 def party(i: int, role: str, name: str, **extra) -> dict:

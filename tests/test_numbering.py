@@ -3,11 +3,11 @@
 import threading
 from datetime import date
 
-from factories import make_case
-
 from mediation.cases.service import format_case_number
 from mediation.extensions import db
 from mediation.models import Case, User
+
+from factories import make_case
 
 
 def test_number_format():

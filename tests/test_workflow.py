@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from factories import make_case
 
 from mediation import workflow
 from mediation.audit.service import verify_chain
@@ -13,6 +12,8 @@ from mediation.models import CaseEvent, CaseStatus, EventKind, OtherAuthority
 from mediation.models.base import local_today
 from mediation.records.service import record_session
 from mediation.workflow import WorkflowError
+
+from factories import make_case
 
 
 def accepted_case(world, **fields):

@@ -211,6 +211,7 @@ def _sync_parties(case: Case, parties: list[dict[str, Any]]) -> dict:
 def apply_action(case: Case, user: User, name: str, reason: str = "", route: str = "") -> Case:
     """Fire one of the workflow's simple actions (accept, reject, start, withdraw, end)."""
     action = workflow.get_action(name)
+    workflow.check_allowed(case, user, action)
     if not action.simple:
         raise WorkflowError(f"“{action.label}”需要在相应的页面填写记录后进行。", status=400)
     before = case.status

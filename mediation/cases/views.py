@@ -125,7 +125,7 @@ def _status(form) -> int:
 
 def _render_form(form: CaseForm, case, status: int, conflict=None):
     # The blank party row that the page's script copies when a party is added.
-    blank = PartyForm(prefix="parties-__i__", data=_party_entry_defaults("respondent"))
+    blank = PartyForm(prefix="parties-__i__-", data=_party_entry_defaults("respondent"))
     return render_template(
         "cases/form.html", form=form, case=case, conflict=conflict, party_template=blank,
         draft_key=_draft_key(case),
@@ -242,7 +242,9 @@ def act(case_id: int, name: str):
         return _render_case(case, 400, action_form=form, failed_action=name,
                             action_error="页面已过期，请刷新后重试。")  # fmt: skip
     try:
-        service.apply_action(case, current_user, name, form.reason.data, form.route.data)
+        service.apply_action(
+            case, current_user, name, form.reason.data or "", form.route.data or ""
+        )
     except WorkflowError as error:
         return _render_case(
             case, error.status, action_form=form, failed_action=name,

@@ -1,0 +1,94 @@
+"""Scope (DOMAIN §1): a user sees data only inside their place in the tree. Every case URL
+out of scope answers 404, whatever the method; lists and search never show other cases."""
+
+import pytest
+
+from mediation.models import PartyRole
+
+from factories import make_case, person
+
+OUTSIDERS = ["mediator2", "director2", "auditor2", "grid9", "mediator5", "admin"]
+INSIDERS = ["mediator1", "mediator3", "director1", "grid1", "auditor1", "auditor0"]
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def case_urls(app, case_id: int) -> list[str]:
+    """Every route of the app that names a case, so a new route is covered the day it lands."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "case_id" not in rule.arguments:
+            continue
+        args = {"case_id": case_id, **{a: "accept" for a in rule.arguments - {"case_id"}}}
+        with app.test_request_context():
+            urls.append(app.url_for(rule.endpoint, **args).replace("http://localhost", ""))
+    return sorted(set(urls))
+
+
+@pytest.fixture
+def grid_case(world):
+    parties = [person(PartyRole.APPLICANT, "欧阳娜娜"), person(PartyRole.RESPONDENT, "上官云")]
+    return make_case(world["grid1"], parties=parties)
+
+
+def test_the_case_routes_are_all_found(app, world, grid_case):
+    urls = case_urls(app, grid_case.id)
+    assert len(urls) >= 6
+    assert f"/cases/{grid_case.id}" in urls and f"/cases/{grid_case.id}/edit" in urls
+
+
+@pytest.mark.parametrize("username", OUTSIDERS)
+def test_outsiders_get_404_on_every_case_url_and_method(app, world, login, grid_case, username):
+    c = login(username)
+    for url in case_urls(app, grid_case.id):
+        for method in METHODS:
+            response = c.open(url, method=method, data={})
+            assert response.status_code == 404, (username, method, url)
+            assert "找不到页面" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("username", INSIDERS)
+def test_insiders_see_the_case(world, login, grid_case, username):
+    response = login(username).get(f"/cases/{grid_case.id}")
+    assert response.status_code == 200
+    assert grid_case.number in response.get_data(as_text=True)
+
+
+def test_unknown_case_is_404_too(world, login):
+    assert login("mediator1").get("/cases/99999").status_code == 404
+
+
+def test_anonymous_is_sent_to_login(world, client, grid_case):
+    response = client.get(f"/cases/{grid_case.id}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [
+        ("mediator1", {"东街"}),
+        ("director2", {"河西"}),
+        ("auditor1", {"东街", "城关"}),
+        ("auditor2", {"河西"}),
+        ("auditor0", {"东街", "城关", "河西"}),
+        ("grid1", {"东街"}),
+        ("grid9", set()),
+    ],
+)
+def test_case_list_shows_only_the_users_scope(world, login, username, expected):
+    make_case(world["grid1"])
+    make_case(world["mediator5"])
+    make_case(world["mediator2"])
+    page = login(username).get("/cases").get_data(as_text=True)
+    shown = {short for short in ("东街", "城关", "河西") if f"{short}调字第" in page}
+    assert shown == expected
+
+
+def test_search_does_not_find_other_committees_cases(world, login, grid_case):
+    page = login("mediator2").get("/cases?q=欧阳娜娜").get_data(as_text=True)
+    assert "没有符合条件的案件" in page and grid_case.number not in page
+    page = login("mediator1").get("/cases?q=欧阳娜娜").get_data(as_text=True)
+    assert grid_case.number in page
+
+
+def test_admin_manages_accounts_not_cases(world, login):
+    assert login("admin").get("/cases").status_code == 403

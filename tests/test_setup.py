@@ -1,0 +1,62 @@
+"""Set-up tasks: migrations match the models, the demo data loads once, the CLI checks."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from mediation.extensions import db
+from mediation.models import Base, Case, CaseStatus, Org, User
+
+
+def test_migrations_build_exactly_the_models_schema(app):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_seed_demo_loads_once_and_prints_the_accounts(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "已加载演示数据。" in result.output
+    for username in ("director1", "mediator1", "mediator2", "grid1", "auditor1", "auditor0",
+                     "admin"):  # fmt: skip
+        assert username in result.output
+    assert "demo12345" in result.output
+    cases = db.session.scalar(db.select(db.func.count()).select_from(Case))
+    assert 55 <= cases <= 65
+    statuses = set(db.session.scalars(db.select(Case.status).distinct()))
+    assert {CaseStatus.SUBMITTED, CaseStatus.ACCEPTED, CaseStatus.MEDIATING} <= statuses
+    shorts = set(db.session.scalars(db.select(Org.short_name).where(Org.short_name.is_not(None))))
+    assert shorts == {"东街", "城关", "河西", "医调"}
+
+    again = runner.invoke(args=["seed-demo"])
+    assert "演示数据已存在，保留现有数据。" in again.output
+    assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == cases
+
+    verify = runner.invoke(args=["audit-verify"])
+    assert verify.exit_code == 0 and "所有案件时间线校验通过" in verify.output
+
+
+def test_demo_accounts_log_in(app, client):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    for username in ("mediator1", "auditor0", "admin"):
+        c = app.test_client()
+        response = c.post("/login", data={"username": username, "password": "demo12345"})
+        assert response.status_code == 302, username
+    assert db.session.scalar(db.select(db.func.count()).select_from(User)) >= 7
+
+
+def test_seed_demo_is_refused_in_production(app):
+    app.config["MEDIATION_ENV"] = "production"
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "生产环境不加载演示数据" in result.output
+
+
+def test_audit_verify_fails_on_a_tampered_timeline(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo"])
+    case = db.session.scalars(db.select(Case).order_by(Case.id)).first()
+    case.events[0].reason = "后来改的"
+    db.session.commit()
+    result = runner.invoke(args=["audit-verify"])
+    assert result.exit_code != 0 and case.number in result.output
