@@ -33,14 +33,15 @@ run: system-deps-runtime venv
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: system-deps venv
-	$(BIN)/ruff check mediation tests
+	$(BIN)/ruff check mediation tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check mediation tests
+	$(BIN)/ruff check mediation tests bench
 
 bench: venv
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --postgres
 
 # instance/ holds the local database and config: never removed here.
 clean:

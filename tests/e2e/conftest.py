@@ -36,7 +36,7 @@ def page_as(browser, live):
         page.fill("#username", username)
         page.fill("#password", password)
         page.click("button[type=submit]")
-        page.wait_for_url("**/cases")
+        page.wait_for_url(lambda url: "/login" not in url)
         return page
 
     yield _open

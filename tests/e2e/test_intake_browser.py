@@ -124,8 +124,14 @@ def test_pages_fit_a_phone_screen(world, page_as):
     from factories import make_case
 
     case = make_case(world["mediator1"])
-    page = page_as("mediator1", width=360)
-    for path in ("/cases", "/cases/new", f"/cases/{case.id}", f"/cases/{case.id}/edit"):
-        page.goto(path)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, (path, overflow)
+    pages = {
+        "mediator1": ["/cases", "/cases/new", f"/cases/{case.id}", f"/cases/{case.id}/edit",
+                      "/password"],
+        "admin": ["/admin/users", "/admin/users/new", "/admin/orgs", "/admin/orgs/new"],
+    }  # fmt: skip
+    for username, paths in pages.items():
+        page = page_as(username, width=360)
+        for path in paths:
+            page.goto(path)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, overflow)

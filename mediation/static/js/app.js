@@ -132,6 +132,10 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("meta[name=clear-draft]").forEach(function (meta) {
     try { sessionStorage.removeItem("draft:" + meta.content); } catch (err) { /* ignore */ }
   });
+  // Filters folded away on a phone stay open on a laptop, where there is room.
+  if (window.innerWidth > 760) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+  }
   document.querySelectorAll("form.case-form").forEach(setupPartyForm);
   document.querySelectorAll("form[data-draft]").forEach(setupDraft);
   var logout = document.querySelector("form[action$='/logout']");
