@@ -35,6 +35,22 @@ def _show_error(form, error: WorkflowError) -> None:
         form.form_errors.append(error.message)
 
 
+def _save(form, obj, save, message, endpoint: str):
+    """Save a valid form through the service; a redirect when saved, None when refused (the
+    refusal is then shown in the form, with everything typed kept)."""
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    try:
+        saved = save(version)
+    except WorkflowError as error:
+        db.session.rollback()
+        if error.field == "version" and obj is not None:
+            form.version.data = obj.version
+        _show_error(form, error)
+        return None
+    flash(message(saved), "success")
+    return redirect(url_for(endpoint))
+
+
 @bp.route("/users")
 def users():
     rows = db.session.scalars(select(User).order_by(User.org_id, User.username)).all()
@@ -53,23 +69,18 @@ def user_form(user_id: int | None = None):
         form.version.data = user.version
         form.role.data = user.role.value
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        try:
-            if user is None:
-                if not form.password.data:
-                    raise WorkflowError("请设置初始密码。", status=400, field="password")
-                user = service.create_user(current_user, form.data_dict(), form.password.data)
-            else:
-                service.update_user(current_user, user, version, form.data_dict(),
-                                    form.password.data or "")  # fmt: skip
-        except WorkflowError as error:
-            db.session.rollback()
-            if error.field == "version" and user is not None:
-                form.version.data = user.version
-            _show_error(form, error)
-        else:
-            flash(f"已保存账户 {user.username}。", "success")
-            return redirect(url_for("admin.users"))
+
+        def save(version):
+            if user is not None:
+                return service.update_user(current_user, user, version, form.data_dict(),
+                                           form.password.data or "")  # fmt: skip
+            if not form.password.data:
+                raise WorkflowError("请设置初始密码。", status=400, field="password")
+            return service.create_user(current_user, form.data_dict(), form.password.data)
+
+        done = _save(form, user, save, lambda u: f"已保存账户 {u.username}。", "admin.users")
+        if done:
+            return done
     status = 400 if request.method == "POST" else 200
     return render_template("admin/user_form.html", form=form, account=user), status
 
@@ -93,19 +104,14 @@ def org_form(org_id: int | None = None):
         form.committee_kind.data = org.committee_kind.value if org.committee_kind else ""
         form.parent_id.data = org.parent_id or 0
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        try:
+
+        def save(version):
             if org is None:
-                org = service.create_org(current_user, form.data_dict())
-            else:
-                service.update_org(current_user, org, version, form.data_dict())
-        except WorkflowError as error:
-            db.session.rollback()
-            if error.field == "version" and org is not None:
-                form.version.data = org.version
-            _show_error(form, error)
-        else:
-            flash(f"已保存 {org.name}。", "success")
-            return redirect(url_for("admin.orgs"))
+                return service.create_org(current_user, form.data_dict())
+            return service.update_org(current_user, org, version, form.data_dict())
+
+        done = _save(form, org, save, lambda o: f"已保存 {o.name}。", "admin.orgs")
+        if done:
+            return done
     status = 400 if request.method == "POST" else 200
     return render_template("admin/org_form.html", form=form, org=org), status

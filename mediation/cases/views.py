@@ -240,7 +240,7 @@ def act(case_id: int, name: str):
     form = ActionForm()
     if not form.validate():
         return _render_case(case, 400, action_form=form, failed_action=name,
-                            action_error="页面已过期，请刷新后重试。")  # fmt: skip
+                            action_error=_form_problem(form))  # fmt: skip
     try:
         service.apply_action(
             case, current_user, name, form.reason.data or "", form.route.data or ""
@@ -254,35 +254,47 @@ def act(case_id: int, name: str):
     return redirect(url_for("cases.show", case_id=case.id))
 
 
+def _post_on_case(case, key: str, form, do, done: str):
+    """Run a small form posted from the case page. A refusal shows next to that form on the
+    case page, with what was typed still in it."""
+    try:
+        if not form.validate():
+            raise WorkflowError(_form_problem(form), status=400)
+        do(form)
+    except WorkflowError as error:
+        return _render_case(
+            case, error.status, **{f"{key}_form": form, f"{key}_error": error.message}
+        )
+    flash(done, "success")
+    return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _form_problem(form) -> str:
+    if "csrf_token" in form.errors:
+        return "页面已过期，请刷新后重试。"
+    field, messages = next(iter(form.errors.items()))
+    return f"{form[field].label.text}：{messages[0]}"
+
+
 @bp.route("/cases/<int:case_id>/refusal", methods=["POST"])
 def refusal(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    form = RefusalForm()
-    try:
-        if not form.validate():
-            raise WorkflowError("页面已过期，请刷新后重试。", status=400)
-        service.record_refusal(case, current_user, form.party_id.data, form.note.data or "")
-    except WorkflowError as error:
-        return _render_case(case, error.status, refusal_form=form, refusal_error=error.message)
-    flash("已记录当事人拒绝调解。", "success")
-    return redirect(url_for("cases.show", case_id=case.id))
+    return _post_on_case(
+        case, "refusal", RefusalForm(),
+        lambda f: service.record_refusal(case, current_user, f.party_id.data, f.note.data or ""),
+        "已记录当事人拒绝调解。",
+    )  # fmt: skip
 
 
 @bp.route("/cases/<int:case_id>/mediators", methods=["POST"])
 def assign(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    form = AssignForm()
-    try:
-        if not form.validate():
-            raise WorkflowError("页面已过期，请刷新后重试。", status=400)
-        service.assign_mediator(
-            case, current_user, form.mediator_id.data, lead=form.lead.data,
-            chosen_by_parties=form.chosen_by_parties.data,
-        )  # fmt: skip
-    except WorkflowError as error:
-        return _render_case(case, error.status, assign_form=form, assign_error=error.message)
-    flash("已指派调解员。", "success")
-    return redirect(url_for("cases.show", case_id=case.id))
+    return _post_on_case(
+        case, "assign", AssignForm(),
+        lambda f: service.assign_mediator(case, current_user, f.mediator_id.data, lead=f.lead.data,
+                                          chosen_by_parties=f.chosen_by_parties.data),
+        "已指派调解员。",
+    )  # fmt: skip
 
 
 @bp.route("/cases/<int:case_id>/personal", methods=["POST"])
