@@ -1,28 +1,60 @@
 """All models, importable from one place (Alembic and the app both load them from here)."""
 
+from mediation.models.agreement import (
+    Agreement,
+    AgreementTerm,
+    CourtConfirmation,
+    FollowUp,
+    TermPerformance,
+)
 from mediation.models.audit import CaseEvent
 from mediation.models.base import Base
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
 from mediation.models.enums import (
+    AgreementKind,
+    AgreementStatus,
+    AttachmentKind,
     CaseStatus,
     Category,
     CommitteeKind,
+    ConfirmationResult,
     EventKind,
     OrgKind,
     OtherAuthority,
+    ParticipantKind,
     PartyKind,
     PartyRole,
+    Performance,
+    RecusalDecision,
     RiskLevel,
     Role,
+    Satisfaction,
     Sex,
     Source,
+    TransferKind,
+    TransferStatus,
+)
+from mediation.models.handling import (
+    JointCommittee,
+    MediatorRelation,
+    PoliceReport,
+    Recusal,
+    Reminder,
+    RiskMeasure,
+    Transfer,
 )
 from mediation.models.org import Org
 from mediation.models.party import Party
-from mediation.models.record import SessionRecord
+from mediation.models.record import Attachment, InvestigationRecord, Participant, SessionRecord
 from mediation.models.user import User
 
 __all__ = [
+    "Agreement",
+    "AgreementKind",
+    "AgreementStatus",
+    "AgreementTerm",
+    "Attachment",
+    "AttachmentKind",
     "Base",
     "Case",
     "CaseEvent",
@@ -31,17 +63,36 @@ __all__ = [
     "CaseStatus",
     "Category",
     "CommitteeKind",
+    "ConfirmationResult",
+    "CourtConfirmation",
     "EventKind",
+    "FollowUp",
+    "InvestigationRecord",
+    "JointCommittee",
+    "MediatorRelation",
     "Org",
     "OrgKind",
     "OtherAuthority",
+    "Participant",
+    "ParticipantKind",
     "Party",
     "PartyKind",
     "PartyRole",
+    "Performance",
+    "PoliceReport",
+    "Recusal",
+    "RecusalDecision",
+    "Reminder",
     "RiskLevel",
+    "RiskMeasure",
     "Role",
+    "Satisfaction",
     "SessionRecord",
     "Sex",
     "Source",
+    "TermPerformance",
+    "Transfer",
+    "TransferKind",
+    "TransferStatus",
     "User",
 ]

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.models.base import Base, UTCDateTime, enum_column, local_today, utcnow
 from mediation.models.enums import (
+    AgreementStatus,
     CaseStatus,
     Category,
     OtherAuthority,
@@ -83,6 +84,9 @@ class Case(Base):
     accepted_on: Mapped[date | None]
     deadline: Mapped[date | None] = mapped_column(index=True)
     closed_on: Mapped[date | None]
+    archived_on: Mapped[date | None]
+    # Rule 11: the deadline may be extended once, with a reason.
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -100,6 +104,45 @@ class Case(Base):
     )
     session_records: Mapped[list["SessionRecord"]] = relationship(  # noqa: F821
         back_populates="case", order_by="SessionRecord.held_at", cascade="all, delete-orphan"
+    )
+    investigation_records: Mapped[list["InvestigationRecord"]] = relationship(  # noqa: F821
+        back_populates="case", order_by="InvestigationRecord.held_at", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821
+        back_populates="case", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+    participants: Mapped[list["Participant"]] = relationship(  # noqa: F821
+        back_populates="case", order_by="Participant.id", cascade="all, delete-orphan"
+    )
+    relations: Mapped[list["MediatorRelation"]] = relationship(  # noqa: F821
+        order_by="MediatorRelation.id", cascade="all, delete-orphan"
+    )
+    recusals: Mapped[list["Recusal"]] = relationship(  # noqa: F821
+        order_by="Recusal.id", cascade="all, delete-orphan"
+    )
+    risk_measures: Mapped[list["RiskMeasure"]] = relationship(  # noqa: F821
+        order_by="RiskMeasure.id", cascade="all, delete-orphan"
+    )
+    police_reports: Mapped[list["PoliceReport"]] = relationship(  # noqa: F821
+        order_by="PoliceReport.id", cascade="all, delete-orphan"
+    )
+    transfers: Mapped[list["Transfer"]] = relationship(  # noqa: F821
+        order_by="Transfer.id", cascade="all, delete-orphan"
+    )
+    joint_committees: Mapped[list["JointCommittee"]] = relationship(  # noqa: F821
+        order_by="JointCommittee.id", cascade="all, delete-orphan"
+    )
+    agreements: Mapped[list["Agreement"]] = relationship(  # noqa: F821
+        back_populates="case", order_by="Agreement.id", cascade="all, delete-orphan"
+    )
+    follow_ups: Mapped[list["FollowUp"]] = relationship(  # noqa: F821
+        back_populates="case", order_by="FollowUp.visited_on", cascade="all, delete-orphan"
+    )
+    confirmations: Mapped[list["CourtConfirmation"]] = relationship(  # noqa: F821
+        back_populates="case", order_by="CourtConfirmation.id", cascade="all, delete-orphan"
+    )
+    reminders: Mapped[list["Reminder"]] = relationship(  # noqa: F821
+        order_by="Reminder.id", cascade="all, delete-orphan"
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -128,6 +171,16 @@ class Case(Base):
         if not self.is_open or self.deadline is None:
             return None
         return (self.deadline - local_today()).days
+
+    @property
+    def agreement(self) -> "Agreement | None":  # noqa: F821
+        """The agreement in force or awaiting signature (an earlier one may be superseded)."""
+        current = [a for a in self.agreements if a.status != AgreementStatus.SUPERSEDED]
+        return current[-1] if current else None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.status == CaseStatus.ARCHIVED
 
     @property
     def active_mediators(self) -> list["CaseMediator"]:

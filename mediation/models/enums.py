@@ -103,5 +103,88 @@ class EventKind(Labelled):
     TRANSITION = "transition", "状态变更"
     REFUSAL = "refusal", "当事人拒绝调解"
     ASSIGNED = "assigned", "指派调解员"
+    UNASSIGNED = "unassigned", "调解员退出"
     SESSION = "session", "调解记录"
+    INVESTIGATION = "investigation", "调查记录"
+    RECORD_EDITED = "record_edited", "修改记录"
+    ATTACHMENT = "attachment", "上传附件"
+    PARTICIPANT = "participant", "邀请参与调解"
+    RELATION = "relation", "登记调解员与当事人关系"
+    RECUSAL = "recusal", "回避申请"
+    RECUSAL_DECIDED = "recusal_decided", "回避决定"
+    RISK = "risk", "风险防控"
+    POLICE_REPORT = "police_report", "报告公安机关"
+    TRANSFER = "transfer", "移交/上报"
+    TRANSFER_DECIDED = "transfer_decided", "接收移交"
+    JOINT = "joint", "共同受理"
+    AGREEMENT = "agreement", "调解协议"
+    AGREEMENT_EFFECTIVE = "agreement_effective", "协议生效"
+    FOLLOW_UP = "follow_up", "回访"
+    COURT_REFERRAL = "court_referral", "引导诉讼"
+    CONFIRMATION = "confirmation", "司法确认"
+    EXTENSION = "extension", "延长期限"
+    REMINDER = "reminder", "催办"
+    ADDENDUM = "addendum", "归档后补充说明"
     VIEWED_PERSONAL = "viewed_personal", "查看完整个人信息"
+
+
+class ParticipantKind(Labelled):
+    RELATIVE = "relative", "亲属"
+    NEIGHBOUR = "neighbour", "邻里"
+    COLLEAGUE = "colleague", "同事"
+    EXPERT = "expert", "专业人员"
+    LAWYER = "lawyer", "律师"
+    OTHER = "other", "其他人员"
+
+
+class RecusalDecision(Labelled):
+    PENDING = "pending", "待决定"
+    ACCEPTED = "accepted", "同意回避"
+    REJECTED = "rejected", "不同意回避"
+
+
+class TransferKind(Labelled):
+    TRANSFER = "transfer", "移交其他调委会"
+    ESCALATE = "escalate", "上报乡镇（街道）调委会"
+
+
+class TransferStatus(Labelled):
+    PENDING = "pending", "待接收"
+    ACCEPTED = "accepted", "已接收"
+    DECLINED = "declined", "已退回"
+
+
+class AgreementKind(Labelled):
+    WRITTEN = "written", "书面协议"
+    ORAL = "oral", "口头协议"
+
+
+class AgreementStatus(Labelled):
+    AWAITING_SIGNATURE = "awaiting_signature", "待签字盖章"
+    EFFECTIVE = "effective", "已生效"
+    SUPERSEDED = "superseded", "已被新协议取代"
+
+
+class Performance(Labelled):
+    PERFORMED = "performed", "已履行"
+    PARTIAL = "partial", "部分履行"
+    NOT_PERFORMED = "not_performed", "未履行"
+
+
+class Satisfaction(Labelled):
+    SATISFIED = "satisfied", "满意"
+    MOSTLY = "mostly", "基本满意"
+    DISSATISFIED = "dissatisfied", "不满意"
+
+
+class ConfirmationResult(Labelled):
+    PENDING = "pending", "审查中"
+    CONFIRMED = "confirmed", "裁定确认有效"
+    REJECTED = "rejected", "裁定驳回申请"
+
+
+class AttachmentKind(Labelled):
+    EVIDENCE = "evidence", "证据材料"
+    PHOTO = "photo", "现场照片"
+    SCAN = "scan", "扫描件"
+    SIGNED_AGREEMENT = "signed_agreement", "签字盖章的协议书"
