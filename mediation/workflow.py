@@ -13,7 +13,14 @@ from typing import Any
 from transitions import Machine, MachineError
 
 from mediation import access
-from mediation.models import Case, CaseStatus, OtherAuthority, User
+from mediation.models import (
+    Case,
+    CaseStatus,
+    OtherAuthority,
+    RecusalDecision,
+    TransferStatus,
+    User,
+)
 from mediation.models.base import local_today
 
 S = CaseStatus
@@ -73,6 +80,67 @@ def has_session_record(case: Case, data: dict[str, Any]) -> None:
         )
 
 
+def has_agreement(case: Case, data: dict[str, Any]) -> None:
+    """Rule 8: the agreement's content is recorded when it is reached (written or oral)."""
+    if case.agreement is None:
+        raise WorkflowError("请先填写调解协议的内容。")
+
+
+def agreement_in_force(case: Case, data: dict[str, Any]) -> None:
+    """Rule 9: performance is followed up on an agreement that has taken effect."""
+    agreement = case.agreement
+    if agreement is None or not agreement.is_effective:
+        raise WorkflowError(
+            "调解协议尚未生效：书面协议须上传各方签字（盖章、按指印）并加盖调委会印章的扫描件并确认。"
+        )
+    if not any(f.agreement_id == agreement.id for f in case.follow_ups):
+        raise WorkflowError("请先填写回访记录。")
+
+
+def file_complete(case: Case, data: dict[str, Any]) -> None:
+    """Rule 12: a case is closed only with the records its outcome needs; say what is missing."""
+    missing = missing_for_closing(case)
+    if missing:
+        listed = "；".join(f"{n}. {m}" for n, m in enumerate(missing, start=1))
+        raise WorkflowError(f"结案前还缺少：{listed}。")
+
+
+def missing_for_closing(case: Case) -> list[str]:
+    missing = []
+    if case.status == S.FOLLOWED_UP:
+        agreement = case.agreement
+        if agreement is None or not agreement.is_effective:
+            missing.append("已生效的调解协议")
+        elif not any(f.agreement_id == agreement.id for f in case.follow_ups):
+            missing.append("协议履行情况的回访记录")
+    ending = {S.TERMINATED: "terminate", S.REJECTED: "reject", S.WITHDRAWN: "withdraw"}
+    if case.status in ending:
+        names = {
+            S.TERMINATED: "调解终止告知（原因和其他途径）",
+            S.REJECTED: "不予受理的理由和告知途径",
+            S.WITHDRAWN: "撤回申请的记录",
+        }
+        if not any(e.action == ending[case.status] and e.reason for e in case.events):
+            missing.append(names[case.status])
+    if any(t.status == TransferStatus.PENDING for t in case.transfers):
+        missing.append("待接收的移交须先处理")
+    if any(r.decision == RecusalDecision.PENDING for r in case.recusals):
+        missing.append("待决定的回避申请须先决定")
+    return missing
+
+
+# Records may be added and corrected while the case is being worked, until it closes.
+WORKING = (S.SUBMITTED, S.ACCEPTED, S.MEDIATING, S.AGREED, S.FOLLOWED_UP)
+
+
+def ensure_working(case: Case, what: str) -> None:
+    """Refuse any change to an archived or closed case (rule 12), saying why in Chinese."""
+    if case.status == S.ARCHIVED:
+        raise WorkflowError(f"本案已归档，不能{what}。如需更正，请在案件页添加“归档后补充说明”。")
+    if case.status not in WORKING:
+        raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能{what}。")
+
+
 # --- Effects: the case fields a transition sets. --------------------------------------------
 
 
@@ -85,6 +153,10 @@ def start_deadline(case: Case, data: dict[str, Any]) -> None:
 
 def set_closed_on(case: Case, data: dict[str, Any]) -> None:
     case.closed_on = local_today()
+
+
+def set_archived_on(case: Case, data: dict[str, Any]) -> None:
+    case.archived_on = local_today()
 
 
 @dataclass(frozen=True)
@@ -135,19 +207,26 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "reach_agreement", "达成协议", (S.MEDIATING,), S.AGREED, access.HANDLER,
-            guards=(has_session_record,), simple=False,
+            guards=(has_session_record, has_agreement), simple=False,
         ),
         Action(
             "reopen", "重新调解", (S.AGREED, S.FOLLOWED_UP), S.MEDIATING, access.HANDLER,
             reason="重新调解的原因", simple=False,
         ),
-        Action("follow_up", "回访", (S.AGREED,), S.FOLLOWED_UP, access.HANDLER, simple=False),
+        Action(
+            "follow_up", "回访", (S.AGREED,), S.FOLLOWED_UP, access.HANDLER,
+            guards=(agreement_in_force,), simple=False,
+        ),
         Action(
             "close", "结案",
             (S.FOLLOWED_UP, S.TERMINATED, S.REJECTED, S.WITHDRAWN), S.CLOSED, access.DIRECTOR,
-            effects=(set_closed_on,), simple=False,
+            guards=(file_complete,), effects=(set_closed_on,),
+            help="结案前系统会检查卷宗所需材料是否齐全。",
         ),
-        Action("archive", "归档", (S.CLOSED,), S.ARCHIVED, access.DIRECTOR, simple=False),
+        Action(
+            "archive", "归档", (S.CLOSED,), S.ARCHIVED, access.DIRECTOR,
+            effects=(set_archived_on,), help="归档后本案只读，更正须以补充说明的形式添加。",
+        ),
     )
 }  # fmt: skip
 

@@ -166,6 +166,7 @@ def update_case(
 ) -> Case:
     """Save the intake form. `version` is the case version the form was opened at: if
     someone saved since, nothing is written and ConflictError lists what they changed."""
+    workflow.ensure_working(case, "修改登记信息")
     if not access.can_edit(user, case):
         raise WorkflowError("您无权修改本案件。", status=403)
     if case.version != version:
@@ -231,6 +232,7 @@ def apply_action(case: Case, user: User, name: str, reason: str = "", route: str
 
 def record_refusal(case: Case, user: User, party_id: int, note: str) -> Case:
     """Rule 1: a party clearly refuses mediation. Recorded; the case may then not be mediated."""
+    workflow.ensure_working(case, "记录拒绝调解")
     if not access.may(user, case, access.HANDLER):
         raise WorkflowError("您无权为本案件记录当事人拒绝调解。", status=403)
     if case.status not in (workflow.S.SUBMITTED, workflow.S.ACCEPTED, workflow.S.MEDIATING):
@@ -253,6 +255,7 @@ def assign_mediator(
     case: Case, user: User, mediator_id: int, *, lead: bool = False, chosen_by_parties: bool = False
 ) -> Case:
     """The director appoints a mediator to the case, or records the parties' choice (Art. 19)."""
+    workflow.ensure_working(case, "指派调解员")
     if not access.can_assign(user, case):
         raise WorkflowError("只有本调委会主任可以指派调解员。", status=403)
     if case.status not in (workflow.S.SUBMITTED, workflow.S.ACCEPTED, workflow.S.MEDIATING):

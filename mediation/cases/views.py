@@ -21,6 +21,7 @@ from mediation.cases.forms import (
     snapshot,
 )
 from mediation.cases.listing import list_cases
+from mediation.cases.panels import PANEL_FORMS
 from mediation.forms import choices
 from mediation.models import PartyKind, PartyRole, Role, Source
 from mediation.models.base import local_today
@@ -205,6 +206,8 @@ def _merged_form(mine: CaseForm, case) -> CaseForm:
 
 
 def _render_case(case, status: int = 200, **context):
+    for key, factory in PANEL_FORMS.items():
+        context.setdefault(f"{key}_form", factory(case))
     context.setdefault("action_form", ActionForm())
     refusal_form = context.setdefault("refusal_form", RefusalForm())
     refusal_form.party_id.choices = choices(
@@ -254,7 +257,7 @@ def act(case_id: int, name: str):
     return redirect(url_for("cases.show", case_id=case.id))
 
 
-def _post_on_case(case, key: str, form, do, done: str):
+def post_on_case(case, key: str, form, do, done: str):
     """Run a small form posted from the case page. A refusal shows next to that form on the
     case page, with what was typed still in it."""
     try:
@@ -279,7 +282,7 @@ def _form_problem(form) -> str:
 @bp.route("/cases/<int:case_id>/refusal", methods=["POST"])
 def refusal(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    return _post_on_case(
+    return post_on_case(
         case, "refusal", RefusalForm(),
         lambda f: service.record_refusal(case, current_user, f.party_id.data, f.note.data or ""),
         "已记录当事人拒绝调解。",
@@ -289,7 +292,7 @@ def refusal(case_id: int):
 @bp.route("/cases/<int:case_id>/mediators", methods=["POST"])
 def assign(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    return _post_on_case(
+    return post_on_case(
         case, "assign", AssignForm(),
         lambda f: service.assign_mediator(case, current_user, f.mediator_id.data, lead=f.lead.data,
                                           chosen_by_parties=f.chosen_by_parties.data),

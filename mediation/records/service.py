@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from mediation import access
+from mediation import access, workflow
 from mediation.audit.service import record_event
 from mediation.extensions import db
 from mediation.models import Case, CaseStatus, EventKind, SessionRecord, User
@@ -15,6 +15,7 @@ RECORDABLE = (CaseStatus.MEDIATING, CaseStatus.AGREED, CaseStatus.FOLLOWED_UP)
 
 def record_session(case: Case, user: User, fields: dict[str, Any]) -> SessionRecord:
     """Add a mediation session record: when, where, who, what was said and done, outcome."""
+    workflow.ensure_working(case, "填写调解记录")
     if not access.may(user, case, access.HANDLER):
         raise WorkflowError("只有本案调解员或调委会主任可以填写调解记录。", status=403)
     if case.status not in RECORDABLE:

@@ -1,0 +1,1 @@
+"""The mediation agreement, follow-up visits, court confirmation, deadlines, closing and archive."""

@@ -1,0 +1,1 @@
+"""Mediators relations and recusals, risk and police reports, transfers and joint acceptance."""
