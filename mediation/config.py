@@ -25,6 +25,10 @@ class Config:
     # Practice rule of the Ministry of Justice: conclude within one month of acceptance.
     DEFAULT_DEADLINE_DAYS = 30
     CASES_PER_PAGE = 20
+    # Uploads (evidence, photos, signed scans): where they live and how large they may be.
+    UPLOAD_FOLDER: str | None = None  # default: instance/uploads
+    MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
     TIMEZONE = "Asia/Shanghai"
 
@@ -39,6 +43,8 @@ ENV_SETTINGS = {
     "LOGIN_LOCK_MINUTES": int,
     "DEFAULT_DEADLINE_DAYS": int,
     "CASES_PER_PAGE": int,
+    "UPLOAD_FOLDER": str,
+    "MAX_UPLOAD_BYTES": int,
 }
 
 

@@ -71,8 +71,8 @@ def sqlite_url(tmp_path_factory):
 _migrated: set[str] = set()
 
 
-def _make_app(url: str):
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+def _make_app(url: str, uploads: str):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": uploads})
     app.test_client_class = Client
     with app.app_context():
         if url not in _migrated:  # the schema comes from the migrations, once per database
@@ -95,7 +95,7 @@ def _empty_tables() -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def app(request):
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
-    app = _make_app(url)
+    app = _make_app(url, str(request.getfixturevalue("tmp_path") / "uploads"))
     with app.app_context():
         yield app
         db.session.remove()

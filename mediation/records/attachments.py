@@ -1,0 +1,88 @@
+"""Storing uploaded files: checked by content (not by name), size-limited, kept outside
+static/ under their SHA-256 and only ever served as downloads through the scope check."""
+
+import hashlib
+from pathlib import Path
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from mediation import access, workflow
+from mediation.audit.service import record_event
+from mediation.extensions import db
+from mediation.models import Attachment, AttachmentKind, Case, EventKind, User
+from mediation.workflow import WorkflowError
+
+# What each accepted kind of file starts with, and the type it is served as.
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type of a PDF, JPEG or PNG file from its first bytes; None for anything
+    else, whatever its name says."""
+    for magic, content_type in SIGNATURES:
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+def upload_folder() -> Path:
+    folder = Path(
+        current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def attachment_path(attachment: Attachment) -> Path:
+    return upload_folder() / attachment.sha256[:2] / attachment.sha256
+
+
+def store_attachment(
+    case: Case, user: User, upload: FileStorage | None, kind: AttachmentKind, *, commit: bool = True,
+    **link,
+) -> Attachment:  # fmt: skip
+    """Keep an uploaded file for the case. `link` ties it to a record: session_record_id,
+    investigation_record_id or agreement_id. Refusals name the field `file`."""
+    workflow.ensure_working(case, "上传附件")
+    if not access.may(user, case, access.HANDLER):
+        raise WorkflowError("只有本案调解员或调委会主任可以上传附件。", status=403)
+    if upload is None or not upload.filename:
+        raise WorkflowError("请选择要上传的文件。", status=400, field="file")
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise WorkflowError(
+            f"文件超过 {limit // (1024 * 1024)} MB，请压缩或分开上传。", status=400, field="file"
+        )
+    if not data:
+        raise WorkflowError("上传的文件是空的。", status=400, field="file")
+    content_type = sniff(data)
+    if content_type is None:
+        raise WorkflowError(
+            "只能上传 PDF、JPEG 或 PNG 文件（按文件内容判断，与文件名无关）。",
+            status=400,
+            field="file",
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    target = upload_folder() / digest[:2] / digest
+    if not target.exists():  # the same content is stored once
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    name = Path(upload.filename.replace("\\", "/")).name[:255] or "附件"
+    attachment = Attachment(
+        case_id=case.id, kind=kind, original_name=name, content_type=content_type,
+        size=len(data), sha256=digest, uploaded_by_id=user.id, **link,
+    )  # fmt: skip
+    db.session.add(attachment)
+    case.attachments.append(attachment)
+    db.session.flush()
+    record_event(case, user, EventKind.ATTACHMENT,
+                 details={"文件": name, "类别": kind.label, "SHA-256": digest[:16]})  # fmt: skip
+    if commit:
+        db.session.commit()
+    return attachment
