@@ -43,9 +43,14 @@ def attachment_path(attachment: Attachment) -> Path:
 
 
 def store_attachment(
-    case: Case, user: User, upload: FileStorage | None, kind: AttachmentKind, *, commit: bool = True,
+    case: Case,
+    user: User,
+    upload: FileStorage | None,
+    kind: AttachmentKind,
+    *,
+    commit: bool = True,
     **link,
-) -> Attachment:  # fmt: skip
+) -> Attachment:
     """Keep an uploaded file for the case. `link` ties it to a record: session_record_id,
     investigation_record_id or agreement_id. Refusals name the field `file`."""
     workflow.ensure_working(case, "上传附件")
