@@ -4,25 +4,33 @@ Built only through the services, at the moments the history happened (frozen_tim
 timeline, deadlines and hash chains are what real use would have produced.
 """
 
+import io
 import random
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from mediation.admin.service import create_org
+from mediation.agreements import service as agreements
 from mediation.cases import service as cases
 from mediation.extensions import db
 from mediation.models import (
+    AgreementKind,
     Case,
     Category,
     CommitteeKind,
+    ConfirmationResult,
     Org,
     OrgKind,
     OtherAuthority,
     PartyKind,
     PartyRole,
+    Performance,
     RiskLevel,
     Role,
+    Satisfaction,
     Sex,
     Source,
     User,
@@ -247,6 +255,7 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
         with frozen_time(_at(day, 15)):
             cases.apply_action(case, handler, "reject", "该纠纷已由人民法院立案受理。",
                                "请当事人按人民法院的通知参加诉讼。")  # fmt: skip
+        _close_and_archive(case, _director_of(case), day + timedelta(days=3))
         return case
     accepted = day + timedelta(days=1)
     with frozen_time(_at(accepted, 10)):
@@ -256,11 +265,15 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
     started = accepted + timedelta(days=1)
     with frozen_time(_at(started, 9)):
         cases.apply_action(case, handler, "start_mediation")
+    ended = started + timedelta(days=12)
+    success = rng.random() < 0.75
     sessions = rng.randrange(1, 3)
     for i in range(sessions):
         held = started + timedelta(days=2 + i * 5)
         if held >= local_today():
             break
+        last = i + 1 == sessions
+        outcome = "双方达成一致意见。" if success else "双方分歧较大，未能达成一致。"
         with frozen_time(_at(held, 17)):
             record_session(case, handler, {
                 "held_at": _at(held, 14), "place": f"{case.committee.name}调解室",
@@ -268,17 +281,106 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
                 "attendees": "、".join(p.name for p in case.parties),
                 "course": "调解员向双方释明相关法律规定，双方分别陈述了事实和意见，"
                           "调解员分别做了疏导工作。",
-                "result": "双方同意继续协商。" if i + 1 < sessions
-                          else "双方分歧较大，未能达成一致。",
+                "result": outcome if last else "双方同意继续协商。",
             })  # fmt: skip
-    ended = started + timedelta(days=12)
-    if age < 40 or ended >= local_today():
-        return case  # still in mediation (the oldest of these are overdue)
-    ending = rng.random()
+    if age < 22 or ended >= local_today():
+        return case  # still in mediation
+    director = _director_of(case)
+    if success:
+        _agreement_path(rng, case, handler, director, ended)
+        return case
     with frozen_time(_at(ended, 16)):
-        if ending < 0.2:
+        if rng.random() < 0.3:
             cases.apply_action(case, handler, "withdraw", "申请人表示双方已自行和解，申请撤回。")
         else:
             cases.apply_action(case, handler, "terminate", "经多次调解，双方分歧较大，调解不成。",
                                "当事人可以依法申请仲裁，或向人民法院提起诉讼。")  # fmt: skip
+    _close_and_archive(case, director, ended + timedelta(days=3))
     return case
+
+
+# A scanned, signed agreement stands in as a one-page PDF saying that it is demo material.
+DEMO_SCAN = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+    b"/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>endobj\n"
+    b"4 0 obj<</Length 58>>stream\nBT /F1 18 Tf 72 760 Td (Demo data: signed agreement) Tj ET\n"
+    b"endstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _director_of(case: Case) -> User:
+    return db.session.scalar(
+        select(User).where(User.org_id == case.committee_id, User.role == Role.DIRECTOR)
+    )
+
+
+def _terms(rng: random.Random, case: Case, day) -> list[dict]:
+    obligor, obligee = case.respondents[0].name, case.applicants[0].name
+    amount = Decimal(rng.choice([800, 1500, 3000, 5000, 12000]))
+    return [
+        {"obligor": obligor, "obligee": obligee,
+         "content": f"一次性支付{obligee}各项损失共计人民币{amount}元",
+         "amount": amount, "manner": "银行转账", "deadline": day + timedelta(days=10)},
+        {"obligor": obligee, "obligee": obligor, "content": "收到款项后不再就本纠纷主张其他权利",
+         "amount": None, "manner": "书面确认", "deadline": day + timedelta(days=12)},
+    ]  # fmt: skip
+
+
+def _agreement_path(rng, case: Case, handler: User, director: User, day) -> None:
+    written = rng.random() < 0.8
+    fields = {
+        "facts": case.summary, "disputed_points": case.request,
+        "responsibility": "经调解，双方对各自责任达成共识。",
+        "oral_content": "双方当场达成一致，被申请人当场支付补偿，申请人表示谅解。",
+    }  # fmt: skip
+    kind = AgreementKind.WRITTEN if written else AgreementKind.ORAL
+    with frozen_time(_at(day, 16)):
+        agreement = agreements.reach_agreement(case, handler, kind, fields,
+                                               _terms(rng, case, day))  # fmt: skip
+    if written:
+        signed = day + timedelta(days=1)
+        if signed >= local_today():
+            return
+        scan = FileStorage(io.BytesIO(DEMO_SCAN), filename="调解协议书（签字盖章）.pdf")
+        with frozen_time(_at(signed, 11)):
+            agreements.confirm_signed(case, handler, agreement, scan, True)
+    if rng.random() < 0.2 and agreement.effective_on + timedelta(days=5) < local_today():
+        applied = agreement.effective_on + timedelta(days=5)
+        with frozen_time(_at(applied, 10)):
+            confirmation = agreements.apply_for_confirmation(
+                case, handler, applied, "示例县人民法院"
+            )
+        decided = applied + timedelta(days=10)
+        if decided < local_today():
+            with frozen_time(_at(decided, 15)):
+                reference = f"（{decided.year}）示0101民特{case.seq}号"
+                agreements.record_confirmation_result(
+                    case, handler, confirmation, confirmation.version,
+                    ConfirmationResult.CONFIRMED, decided, reference,
+                )  # fmt: skip
+    visit = day + timedelta(days=20)
+    if visit >= local_today():
+        return
+    performed = rng.random() < 0.9
+    status = Performance.PERFORMED if performed else Performance.PARTIAL
+    with frozen_time(_at(visit, 15)):
+        agreements.record_follow_up(case, handler, {
+            "visited_on": visit, "visited": "、".join(p.name for p in case.parties),
+            "satisfaction": Satisfaction.SATISFIED if performed else Satisfaction.MOSTLY,
+            "opinions": "双方均表示满意。" if performed else "尚有部分款项未付，约定月底前付清。",
+        }, {t.id: (status, "") for t in case.agreement.terms})  # fmt: skip
+    if performed:
+        _close_and_archive(case, director, visit + timedelta(days=2))
+
+
+def _close_and_archive(case: Case, director: User, day) -> None:
+    if day >= local_today():
+        return
+    with frozen_time(_at(day, 11)):
+        cases.apply_action(case, director, "close")
+    archive = day + timedelta(days=30)
+    if archive < local_today():
+        with frozen_time(_at(archive, 11)):
+            cases.apply_action(case, director, "archive")

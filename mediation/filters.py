@@ -6,7 +6,7 @@ from flask import Flask
 from flask_login import current_user
 
 from mediation import access
-from mediation.models.base import LOCAL_TZ, utcnow
+from mediation.models.base import LOCAL_TZ, local_today, utcnow
 from mediation.privacy import mask_id_number, mask_phone
 
 
@@ -26,4 +26,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def globals_():
-        return {"access": access, "user": current_user, "now": utcnow()}
+        return {"access": access, "user": current_user, "now": utcnow(), "today": local_today()}

@@ -97,6 +97,14 @@ def agreement_in_force(case: Case, data: dict[str, Any]) -> None:
         raise WorkflowError("请先填写回访记录。")
 
 
+def has_unperformed_term(case: Case, data: dict[str, Any]) -> None:
+    """Rule 9: mediation is reopened when the agreement was not (fully) performed."""
+    agreement = case.agreement
+    visits = [f for f in case.follow_ups if agreement and f.agreement_id == agreement.id]
+    if visits and visits[-1].all_performed:
+        raise WorkflowError("最近一次回访显示协议已全部履行，无需重新调解。")
+
+
 def file_complete(case: Case, data: dict[str, Any]) -> None:
     """Rule 12: a case is closed only with the records its outcome needs; say what is missing."""
     missing = missing_for_closing(case)
@@ -211,7 +219,9 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "reopen", "重新调解", (S.AGREED, S.FOLLOWED_UP), S.MEDIATING, access.HANDLER,
-            reason="重新调解的原因", simple=False,
+            guards=(has_unperformed_term,), reason="重新调解的原因（未履行的内容、新的争议）",
+            button="secondary",
+            help="协议未履行或就协议发生新争议时，可以重新调解（《人民调解法》第三十一、三十二条）。",
         ),
         Action(
             "follow_up", "回访", (S.AGREED,), S.FOLLOWED_UP, access.HANDLER,

@@ -135,16 +135,17 @@ def test_start_mediation_needs_a_mediator(world):
     assert case.status == CaseStatus.MEDIATING
 
 
-def test_agreement_needs_session_record(world):
-    """Rule 5 (Art. 27): no 已达成协议 without at least one session record."""
+def test_reaching_agreement_needs_a_session_record_then_the_agreement(world):
+    """Rule 5 (Art. 27) first, then rule 8: the guards say what is missing, in order."""
     case = mediating_case(world)
     with pytest.raises(WorkflowError) as refused:
         workflow.fire(case, world["mediator1"], "reach_agreement")
     assert "尚无调解记录" in refused.value.message
-    assert case.status == CaseStatus.MEDIATING
     record_session(case, world["mediator1"], session_fields())
-    workflow.fire(case, world["mediator1"], "reach_agreement")
-    assert case.status == CaseStatus.AGREED
+    with pytest.raises(WorkflowError) as refused:
+        workflow.fire(case, world["mediator1"], "reach_agreement")
+    assert refused.value.message == "请先填写调解协议的内容。"
+    assert case.status == CaseStatus.MEDIATING
 
 
 def test_wrong_state_is_refused_in_chinese(world):

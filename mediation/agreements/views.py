@@ -1,5 +1,211 @@
 """Agreement, follow-up, court confirmation, deadline and archive pages."""
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from mediation import access
+from mediation.agreements import service
+from mediation.agreements.forms import (
+    AddendumForm,
+    AgreementForm,
+    ConfirmationForm,
+    ConfirmationResultForm,
+    ExtensionForm,
+    FollowUpForm,
+    NoteForm,
+    ReminderForm,
+    SignedForm,
+)
+from mediation.cases.panels import register_form
+from mediation.cases.views import post_on_case
+from mediation.extensions import db
+from mediation.models import AgreementKind, ConfirmationResult, CourtConfirmation, Reminder
+from mediation.models.base import local_today
+from mediation.workflow import WorkflowError
 
 bp = Blueprint("agreements", __name__)
+
+for _key, _form in (
+    ("signed", SignedForm), ("referral", NoteForm), ("confirmation", ConfirmationForm),
+    ("confirmation_result", ConfirmationResultForm), ("extension", ExtensionForm),
+    ("reminder", ReminderForm), ("addendum", AddendumForm),
+):  # fmt: skip
+    register_form(_key, lambda case, form=_form: form(formdata=None))
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    return None
+
+
+def _show_refusal(form, error: WorkflowError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _page_status(form) -> int:
+    return 400 if request.method == "POST" and (form.errors or form.form_errors) else 200
+
+
+@bp.route("/cases/<int:case_id>/agreement/new", methods=["GET", "POST"])
+def new_agreement(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    form = AgreementForm()
+    if request.method == "GET":
+        form.facts.data = case.summary
+        form.kind.data = AgreementKind.WRITTEN.value
+    elif "add_term" in request.form:
+        form.terms.append_entry()
+    elif "remove_term" in request.form:
+        index = request.form.get("remove_term", type=int)
+        if index is not None and 0 <= index < len(form.terms.entries) and len(form.terms) > 1:
+            form.terms.entries.pop(index)
+    elif form.validate():
+        try:
+            service.reach_agreement(
+                case, current_user, AgreementKind(form.kind.data), form.fields_dict(),
+                form.term_dicts(),
+            )  # fmt: skip
+        except WorkflowError as error:
+            db.session.rollback()
+            _show_refusal(form, error)
+        else:
+            flash("已记录调解协议，案件现为“已达成协议”。", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    parties = [p.name for p in case.parties]
+    return render_template(
+        "agreements/agreement_form.html", form=form, case=case, parties=parties
+    ), _page_status(form)
+
+
+@bp.route("/cases/<int:case_id>/agreements/<int:agreement_id>/signed", methods=["POST"])
+def signed(case_id: int, agreement_id: int):
+    case = access.case_or_404(current_user, case_id)
+    agreement = next((a for a in case.agreements if a.id == agreement_id), None) or abort(404)
+    return post_on_case(
+        case, "signed", SignedForm(),
+        lambda f: service.confirm_signed(case, current_user, agreement, f.file.data,
+                                         f.checked.data),
+        "已上传签字盖章件，调解协议已生效。",
+    )  # fmt: skip
+
+
+@bp.route("/cases/<int:case_id>/follow-ups/new", methods=["GET", "POST"])
+def new_follow_up(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    agreement = case.agreement
+    if agreement is None:
+        flash("本案尚无调解协议，不能回访。", "error")
+        return redirect(url_for("cases.show", case_id=case.id))
+    form = FollowUpForm()
+    if request.method == "GET":
+        form.visited_on.data = local_today()
+        form.visited.data = "、".join(p.name for p in case.parties)
+        for term in agreement.terms:
+            form.performances.append_entry({"term_id": str(term.id)})
+    if request.method == "POST" and form.validate():
+        try:
+            service.record_follow_up(case, current_user, {
+                "visited_on": form.visited_on.data, "visited": form.visited.data,
+                "satisfaction": form.satisfaction.data, "opinions": form.opinions.data,
+            }, form.performance_map())  # fmt: skip
+        except WorkflowError as error:
+            db.session.rollback()
+            _show_refusal(form, error)
+        else:
+            flash("已记录回访。", "success")
+            return redirect(url_for("cases.show", case_id=case.id))
+    terms = {str(t.id): (n, t) for n, t in enumerate(agreement.terms, start=1)}
+    return render_template(
+        "agreements/follow_up_form.html", form=form, case=case, terms=terms
+    ), _page_status(form)
+
+
+@bp.route("/cases/<int:case_id>/court-referral", methods=["POST"])
+def court_referral(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return post_on_case(
+        case, "referral", NoteForm(),
+        lambda f: service.refer_to_court(case, current_user, f.note.data or ""),
+        "已记录引导当事人向人民法院起诉。",
+    )  # fmt: skip
+
+
+@bp.route("/cases/<int:case_id>/confirmations", methods=["POST"])
+def apply_confirmation(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return post_on_case(
+        case, "confirmation", ConfirmationForm(),
+        lambda f: service.apply_for_confirmation(case, current_user, f.applied_on.data,
+                                                 f.court.data or ""),
+        "已登记司法确认申请。",
+    )  # fmt: skip
+
+
+@bp.route("/cases/<int:case_id>/confirmations/<int:confirmation_id>", methods=["POST"])
+def confirmation_result(case_id: int, confirmation_id: int):
+    case = access.case_or_404(current_user, case_id)
+    confirmation = db.session.get(CourtConfirmation, confirmation_id)
+    if confirmation is None or confirmation.case_id != case.id:
+        abort(404)
+
+    def record(f):
+        version = int(f.version.data) if (f.version.data or "").isdigit() else -1
+        service.record_confirmation_result(case, current_user, confirmation, version,
+                                           ConfirmationResult(f.result.data), f.decided_on.data,
+                                           f.reference.data or "")  # fmt: skip
+
+    return post_on_case(case, "confirmation_result", ConfirmationResultForm(), record,
+                        "已登记司法确认结果。")  # fmt: skip
+
+
+@bp.route("/cases/<int:case_id>/extension", methods=["POST"])
+def extension(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return post_on_case(
+        case, "extension", ExtensionForm(),
+        lambda f: service.extend_deadline(case, current_user, f.days.data, f.reason.data or ""),
+        "已延长办理期限。",
+    )  # fmt: skip
+
+
+@bp.route("/cases/<int:case_id>/reminders", methods=["POST"])
+def remind(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return post_on_case(
+        case, "reminder", ReminderForm(),
+        lambda f: service.send_reminder(case, current_user, f.message.data or ""),
+        "已催办。",
+    )  # fmt: skip
+
+
+@bp.route("/cases/<int:case_id>/reminders/<int:reminder_id>/read", methods=["POST"])
+def reminder_read(case_id: int, reminder_id: int):
+    case = access.case_or_404(current_user, case_id)
+    reminder = db.session.get(Reminder, reminder_id)
+    if reminder is None or reminder.case_id != case.id:
+        abort(404)
+    try:
+        service.mark_reminder_read(reminder, current_user)
+    except WorkflowError as error:
+        abort(error.status)
+    return redirect(request.form.get("back") or url_for("cases.show", case_id=case.id))
+
+
+@bp.route("/cases/<int:case_id>/addenda", methods=["POST"])
+def addendum(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return post_on_case(
+        case, "addendum", AddendumForm(),
+        lambda f: service.add_addendum(case, current_user, f.text.data or ""),
+        "已添加归档后补充说明。",
+    )  # fmt: skip
+
+
+@bp.route("/todo")
+def todo():
+    return render_template("agreements/todo.html", todo=service.todo_for(current_user))

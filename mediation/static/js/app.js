@@ -137,6 +137,12 @@ document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
   }
   document.querySelectorAll("form.case-form").forEach(setupPartyForm);
+  document.querySelectorAll("form.agreement-form").forEach(function (form) {
+    var kind = form.querySelector("#kind");
+    var show = function () { form.setAttribute("data-kind", kind.value); };
+    kind.addEventListener("change", show);
+    show();
+  });
   document.querySelectorAll("form[data-draft]").forEach(setupDraft);
   var logout = document.querySelector("form[action$='/logout']");
   if (logout) logout.addEventListener("submit", function () { try { sessionStorage.clear(); } catch (err) { /* ignore */ } });

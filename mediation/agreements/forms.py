@@ -1,0 +1,165 @@
+"""Forms for the agreement, follow-up, court confirmation, deadline and archive steps."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from mediation.forms import enum_choices
+from mediation.models import AgreementKind, ConfirmationResult, Performance, Satisfaction
+
+
+def _required(message: str):
+    return DataRequired(message)
+
+
+class TermForm(Form):
+    """One agreed obligation; a plain Form inside the agreement form (which has the CSRF)."""
+
+    obligor = StringField("义务人", validators=[Length(max=100)])
+    obligee = StringField("权利人", validators=[Length(max=100)])
+    content = TextAreaField("协议内容", validators=[Length(max=2000)])
+    amount = StringField("金额（元）", validators=[Length(max=20)])
+    manner = StringField("履行方式", validators=[Length(max=200)])
+    deadline = DateField("履行期限", validators=[Optional()])
+
+    def validate_amount(self, field):
+        if field.data and self.amount_value() is None:
+            raise ValidationError("请填写金额数字，如 3000 或 3000.50。")
+
+    def amount_value(self) -> Decimal | None:
+        raw = (self.amount.data or "").replace(",", "").replace("，", "").strip()
+        if not raw:
+            return None
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            return None
+        return value.quantize(Decimal("0.01")) if value.is_finite() else None
+
+    def is_blank(self) -> bool:
+        return (
+            not any(
+                (self[name].data or "")
+                for name in ("obligor", "obligee", "content", "amount", "manner")
+            )
+            and not self.deadline.data
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "obligor": (self.obligor.data or "").strip(),
+            "obligee": (self.obligee.data or "").strip(),
+            "content": (self.content.data or "").strip(),
+            "amount": self.amount_value(),
+            "manner": (self.manner.data or "").strip(),
+            "deadline": self.deadline.data,
+        }
+
+
+class AgreementForm(FlaskForm):
+    kind = SelectField("协议形式", choices=enum_choices(AgreementKind))
+    facts = TextAreaField("纠纷的主要事实", validators=[Length(max=5000)])
+    disputed_points = TextAreaField("争议事项", validators=[Length(max=3000)])
+    responsibility = TextAreaField("各方当事人的责任", validators=[Length(max=3000)])
+    oral_content = TextAreaField("口头协议内容（调解员记录）", validators=[Length(max=5000)])
+    terms = FieldList(FormField(TermForm), min_entries=1)
+
+    def fields_dict(self) -> dict[str, str]:
+        return {k: self[k].data or "" for k in ("facts", "disputed_points", "responsibility",
+                                                 "oral_content")}  # fmt: skip
+
+    def term_dicts(self) -> list[dict[str, Any]]:
+        return [e.form.to_dict() for e in self.terms if not e.form.is_blank()]
+
+
+class SignedForm(FlaskForm):
+    file = FileField("签字盖章后的协议书扫描件（PDF、JPEG 或 PNG）")
+    checked = BooleanField(
+        "我已核对：各方当事人均已签名、盖章或按指印，调解员已签名，已加盖调委会印章"
+    )
+
+
+class PerformanceForm(Form):
+    term_id = HiddenField()
+    status = SelectField("履行情况", choices=enum_choices(Performance, "请选择"))
+    note = StringField("说明", validators=[Length(max=500)])
+
+
+class FollowUpForm(FlaskForm):
+    visited_on = DateField("回访日期", validators=[InputRequired("请填写回访日期。")])
+    visited = StringField(
+        "回访对象", validators=[_required("请填写回访了哪些当事人。"), Length(max=200)]
+    )
+    satisfaction = SelectField(
+        "当事人满意度", choices=enum_choices(Satisfaction, "请选择"),
+        validators=[_required("请选择当事人满意度。")],
+    )  # fmt: skip
+    opinions = TextAreaField("当事人意见及回访情况", validators=[Length(max=3000)])
+    performances = FieldList(FormField(PerformanceForm))
+
+    def performance_map(self) -> dict[int, tuple[Performance, str]]:
+        found = {}
+        for entry in self.performances:
+            form = entry.form
+            if (form.term_id.data or "").isdigit() and form.status.data:
+                found[int(form.term_id.data)] = (Performance(form.status.data),
+                                                 (form.note.data or "").strip())  # fmt: skip
+        return found
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("告知当事人的内容", validators=[Length(max=3000)])
+
+
+class ConfirmationForm(FlaskForm):
+    applied_on = DateField("申请日期", validators=[InputRequired("请填写申请日期。")])
+    court = StringField("受理的人民法院", validators=[Length(max=100)])
+
+
+class ConfirmationResultForm(FlaskForm):
+    version = HiddenField()
+    result = SelectField("裁定结果", choices=enum_choices(ConfirmationResult))
+    decided_on = DateField("裁定日期", validators=[InputRequired("请填写裁定日期。")])
+    reference = StringField("裁定书文号", validators=[Length(max=100)])
+
+
+class ExtensionForm(FlaskForm):
+    days = IntegerField(
+        "延长天数",
+        default=15,
+        validators=[
+            InputRequired("请填写延长天数。"),
+            NumberRange(1, 30, "延长天数应在1到30天之间。"),
+        ],
+    )
+    reason = TextAreaField("延长理由", validators=[Length(max=1000)])
+
+
+class ReminderForm(FlaskForm):
+    message = TextAreaField("催办内容", validators=[Length(max=1000)])
+
+
+class AddendumForm(FlaskForm):
+    text = TextAreaField("补充说明", validators=[Length(max=5000)])
