@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from factories import make_case
 from mediation.agreements import service as agreements
 from mediation.cases import service as cases
 from mediation.extensions import db
@@ -22,6 +21,8 @@ from mediation.models import (
 from mediation.models.base import local_today, utcnow
 from mediation.records.service import record_session
 from mediation.workflow import WorkflowError
+
+from factories import make_case
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -87,7 +88,9 @@ def test_agreement_needs_session_record(world):
     """Rule 5: no 已达成协议 without a session record; nothing is saved on refusal."""
     case = mediating(world)
     with pytest.raises(WorkflowError) as refused:
-        agreements.reach_agreement(case, world["mediator1"], AgreementKind.WRITTEN, WRITTEN, terms())
+        agreements.reach_agreement(
+            case, world["mediator1"], AgreementKind.WRITTEN, WRITTEN, terms()
+        )
     assert "尚无调解记录" in refused.value.message
     db.session.rollback()
     db.session.expire_all()
