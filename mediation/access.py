@@ -4,10 +4,21 @@ Every case query starts from cases_visible_to(user); a case out of scope is answ
 """
 
 from flask import abort
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from mediation.extensions import db
-from mediation.models import Case, CaseMediator, CaseStatus, Org, OrgKind, Role, User
+from mediation.models import (
+    Case,
+    CaseMediator,
+    CaseStatus,
+    JointCommittee,
+    Org,
+    OrgKind,
+    Role,
+    Transfer,
+    TransferStatus,
+    User,
+)
 
 # Who may fire a workflow action, as named in workflow.ACTIONS.
 COMMITTEE = "committee"  # the committee's director or any of its mediators
@@ -24,11 +35,21 @@ def cases_visible_to(user: User) -> Select:
     """The query every case page, export and search starts from."""
     query = select(Case)
     if user.role in (Role.DIRECTOR, Role.MEDIATOR):
-        return query.where(Case.committee_id == user.org_id)
+        # Jointly accepted cases are worked by both committees (rule 3); a case offered to
+        # the committee by a pending transfer is shown so its director can decide on it.
+        joint = select(JointCommittee.case_id).where(JointCommittee.committee_id == user.org_id)
+        offered = select(Transfer.case_id).where(
+            Transfer.to_committee_id == user.org_id, Transfer.status == TransferStatus.PENDING
+        )
+        return query.where(
+            or_(Case.committee_id == user.org_id, Case.id.in_(joint), Case.id.in_(offered))
+        )
     if user.role == Role.GRID:
         return query.where(Case.registered_by_id == user.id)
     if user.role == Role.AUDITOR:
-        return query.where(Case.committee_id.in_(committees_in_scope(user)))
+        in_scope = committees_in_scope(user)
+        joint = select(JointCommittee.case_id).where(JointCommittee.committee_id.in_(in_scope))
+        return query.where(or_(Case.committee_id.in_(in_scope), Case.id.in_(joint)))
     # Administrators manage accounts and committees, not the parties' personal data.
     return query.where(False)
 
@@ -45,7 +66,13 @@ def can_see_case_lists(user: User) -> bool:
 
 
 def is_member(user: User, case: Case) -> bool:
-    return user.org_id == case.committee_id and user.role in (Role.DIRECTOR, Role.MEDIATOR)
+    """Director or mediator of the case's committee, or of a committee accepting it jointly.
+    The receiving committee of a pending transfer only looks: it is not a member yet."""
+    if user.role not in (Role.DIRECTOR, Role.MEDIATOR):
+        return False
+    return user.org_id == case.committee_id or any(
+        j.committee_id == user.org_id for j in case.joint_committees
+    )
 
 
 def is_assigned(user: User, case: Case) -> bool:

@@ -18,7 +18,12 @@ def case_urls(app, case_id: int) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "case_id" not in rule.arguments:
             continue
-        args = {"case_id": case_id, **{a: "accept" for a in rule.arguments - {"case_id"}}}
+        # Other parts of the URL get a value of their kind: it is the case that must 404.
+        others = {
+            a: 1 if type(rule._converters[a]).__name__ == "IntegerConverter" else "accept"
+            for a in rule.arguments - {"case_id"}
+        }
+        args = {"case_id": case_id, **others}
         with app.test_request_context():
             urls.append(app.url_for(rule.endpoint, **args).replace("http://localhost", ""))
     return sorted(set(urls))

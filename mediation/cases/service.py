@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from mediation import access, workflow
 from mediation.audit.service import events_since, record_event
 from mediation.extensions import db
+from mediation.handling.service import ensure_not_related
 from mediation.models import (
     Case,
     CaseEvent,
@@ -263,6 +264,7 @@ def assign_mediator(
     mediator = next((m for m in access.assignable_mediators(case) if m.id == mediator_id), None)
     if mediator is None:
         raise WorkflowError("请选择本调委会的调解员。", status=400, field="mediator_id")
+    ensure_not_related(case, mediator_id)
     if any(m.user_id == mediator_id for m in case.active_mediators):
         raise WorkflowError(f"{mediator.name}已是本案调解员。", status=400, field="mediator_id")
     if lead or not case.active_mediators:
