@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the app and its tests need beyond pip: pango for
-# WeasyPrint, CJK fonts so Chinese text in PDFs is not tofu, chromium for the browser
-# tests, poppler-utils for reading PDFs back. Does nothing (and prints nothing) when
+# WeasyPrint and HarfBuzz's subsetter (without it WeasyPrint falls back to a much slower
+# font subsetting in Python), chromium for the browser tests, poppler-utils for reading PDFs
+# back, and Debian's Noto CJK fonts, the source scripts/build_fonts.py builds the shipped
+# PDF fonts from (and what chromium draws Chinese with in screenshots). Does nothing (and prints nothing) when
 # everything is already there, so `make` can call it every time.
 #
 # Usage: scripts/system-deps.sh [--runtime]
 #   --runtime   only what serving the app needs (no test tools)
 set -euo pipefail
 
-runtime=(libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
-testing=(chromium poppler-utils)
+runtime=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+testing=(chromium poppler-utils fonts-noto-cjk)
 
 case "${1:-}" in
     --runtime) wanted=("${runtime[@]}") ;;
