@@ -29,6 +29,11 @@ class Config:
     UPLOAD_FOLDER: str | None = None  # default: instance/uploads
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    # Where residents reach the verification page; printed (as a QR code) on every PDF made
+    # outside a web request, e.g. from the command line.
+    PUBLIC_BASE_URL = "http://localhost"
+    # No Flask-Babel here: the forms carry their Chinese locale themselves (mediation.forms).
+    WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
     TIMEZONE = "Asia/Shanghai"
 
@@ -44,6 +49,7 @@ ENV_SETTINGS = {
     "DEFAULT_DEADLINE_DAYS": int,
     "CASES_PER_PAGE": int,
     "UPLOAD_FOLDER": str,
+    "PUBLIC_BASE_URL": str,
     "MAX_UPLOAD_BYTES": int,
 }
 

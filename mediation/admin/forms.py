@@ -1,14 +1,13 @@
 """Account and committee forms for the administrator."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from mediation.forms import enum_choices
+from mediation.forms import BaseForm, enum_choices
 from mediation.models import CommitteeKind, OrgKind, Role
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     version = HiddenField()
     username = StringField("用户名", validators=[
         DataRequired("请填写用户名。"), Length(max=40),
@@ -34,7 +33,7 @@ class UserForm(FlaskForm):
         }
 
 
-class OrgForm(FlaskForm):
+class OrgForm(BaseForm):
     version = HiddenField()
     kind = SelectField("单位类型", choices=enum_choices(OrgKind))
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=100)])

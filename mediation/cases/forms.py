@@ -2,12 +2,10 @@
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -24,7 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from mediation.forms import enum_choices
+from mediation.forms import BaseForm, SubForm, enum_choices
 from mediation.models import (
     CaseStatus,
     Category,
@@ -63,7 +61,7 @@ def _required(message: str) -> DataRequired:
     return DataRequired(message)
 
 
-class PartyForm(Form):
+class PartyForm(SubForm):
     """One party. A plain Form: it lives inside the case form, which carries the CSRF token."""
 
     id = HiddenField()
@@ -140,7 +138,7 @@ class PartyForm(Form):
         }
 
 
-class CaseForm(FlaskForm):
+class CaseForm(BaseForm):
     version = HiddenField()
     # What the form showed when it was opened (see snapshot): lets a refused save be merged.
     base = HiddenField()
@@ -196,23 +194,23 @@ class CaseForm(FlaskForm):
         return [entry.form.to_dict() for entry in self.parties]
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     reason = TextAreaField("原因", validators=[Length(max=3000)])
     route = TextAreaField("途径", validators=[Length(max=3000)])
 
 
-class RefusalForm(FlaskForm):
+class RefusalForm(BaseForm):
     party_id = SelectField("拒绝调解的当事人", coerce=int, validate_choice=False)
     note = TextAreaField("拒绝调解的情况", validators=[Length(max=3000)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(BaseForm):
     mediator_id = SelectField("调解员", coerce=int, validate_choice=False)
     lead = BooleanField("主办调解员")
     chosen_by_parties = BooleanField("由当事人选定")
 
 
-class FilterForm(Form):
+class FilterForm(SubForm):
     """The case list's filters, read from the query string (GET, so no CSRF token)."""
 
     q = StringField("案号或当事人")

@@ -7,11 +7,10 @@ instead (cases.views.post_on_case), so nothing typed is lost.
 
 from collections.abc import Callable
 
-from flask_wtf import FlaskForm
-
+from mediation.forms import BaseForm
 from mediation.models import Case
 
-FormFactory = Callable[[Case], FlaskForm]
+FormFactory = Callable[[Case], BaseForm]
 
 PANEL_FORMS: dict[str, FormFactory] = {}
 

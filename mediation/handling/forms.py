@@ -4,7 +4,6 @@ Each form has its own prefix: several forms share the case page, and their field
 share ids or pick up each other's posted values.
 """
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     IntegerField,
@@ -14,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from mediation.forms import enum_choices
+from mediation.forms import BaseForm, enum_choices
 from mediation.models import RiskLevel, TransferKind
 
 
@@ -27,33 +26,33 @@ def _text(label: str, message: str, max_length: int, area: bool = True, **kw):
     return kind(label, validators=[DataRequired(message), Length(max=max_length)], **kw)
 
 
-class RelationForm(FlaskForm):
+class RelationForm(BaseForm):
     party_id = SelectField("当事人", coerce=_int_or_none, validate_choice=False)
     mediator_id = SelectField("调解员", coerce=_int_or_none, validate_choice=False)
     relation = _text("关系", "请填写调解员与当事人的关系。", 200, area=False)
 
 
-class RecusalForm(FlaskForm):
+class RecusalForm(BaseForm):
     party_id = SelectField("申请回避的当事人", coerce=_int_or_none, validate_choice=False)
     mediator_id = SelectField("被申请回避的调解员", coerce=_int_or_none, validate_choice=False)
     reason = _text("申请理由", "请填写申请回避的理由。", 3000)
 
 
-class RecusalDecisionForm(FlaskForm):
+class RecusalDecisionForm(BaseForm):
     recusal_id = IntegerField(validators=[InputRequired("缺少回避申请。")])
     version = IntegerField(validators=[InputRequired("页面已过期，请刷新后重试。")])
     decision = StringField()  # the value of the button pressed: accept or reject
     note = TextAreaField("决定说明", validators=[Length(max=3000)])
 
 
-class RiskForm(FlaskForm):
+class RiskForm(BaseForm):
     measures = _text("采取的防控措施", "请填写采取的防控措施。", 3000)
     risk_level = SelectField(
         "风险等级", choices=enum_choices(RiskLevel, blank="不变"), validators=[Optional()]
     )
 
 
-class PoliceReportForm(FlaskForm):
+class PoliceReportForm(BaseForm):
     reported_at = DateTimeLocalField(
         "报告时间", format="%Y-%m-%dT%H:%M", validators=[InputRequired("请填写报告时间。")]
     )
@@ -62,19 +61,19 @@ class PoliceReportForm(FlaskForm):
     note = TextAreaField("报告内容及公安机关的处理", validators=[Length(max=3000)])
 
 
-class TransferForm(FlaskForm):
+class TransferForm(BaseForm):
     kind = SelectField("方式", choices=enum_choices(TransferKind))
     to_committee_id = SelectField("接收的调委会", coerce=_int_or_none, validate_choice=False)
     reason = _text("理由", "请填写移交或上报的理由。", 3000)
 
 
-class TransferDecisionForm(FlaskForm):
+class TransferDecisionForm(BaseForm):
     transfer_id = IntegerField(validators=[InputRequired("缺少移交。")])
     version = IntegerField(validators=[InputRequired("页面已过期，请刷新后重试。")])
     decision = StringField()  # the value of the button pressed: accept or reject
     note = TextAreaField("说明", validators=[Length(max=3000)])
 
 
-class JointForm(FlaskForm):
+class JointForm(BaseForm):
     committee_id = SelectField("共同受理的调委会", coerce=_int_or_none, validate_choice=False)
     reason = _text("理由", "请填写共同受理的理由。", 3000)
