@@ -286,3 +286,25 @@ def test_agreement_page_through_http(world, login):
     assert ok.status_code == 302
     page = c.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "已生效" in page and "司法确认" in page and "填写回访记录" in page
+
+
+def test_follow_up_page_through_http(world, login):
+    case = effective(world)
+    c = login("mediator1")
+    page = c.get(f"/cases/{case.id}/follow-ups/new").get_data(as_text=True)
+    assert "协议履行情况" in page and "第1项：维修并赔偿" in page
+    data = {"visited_on": local_today().isoformat(), "visited": "张三、李四",
+            "satisfaction": "mostly", "opinions": "第二项尚未履行。",
+            "performances-0-term_id": str(case.agreement.terms[0].id),
+            "performances-0-status": "performed",
+            "performances-1-term_id": str(case.agreement.terms[1].id)}  # fmt: skip
+    refused = c.post(f"/cases/{case.id}/follow-ups/new", data=data)
+    assert refused.status_code == 400 and "不是有效的选择" not in refused.get_data(True)
+    assert "请填写第2项协议的履行情况" in refused.get_data(True)
+    assert "第二项尚未履行。" in refused.get_data(True)
+    data["performances-1-status"] = "not_performed"
+    assert c.post(f"/cases/{case.id}/follow-ups/new", data=data).status_code == 302
+    page = c.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "未履行" in page and "基本满意" in page and "引导当事人向人民法院起诉" in page
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).status == CaseStatus.FOLLOWED_UP

@@ -3,13 +3,11 @@
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -26,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from mediation.forms import enum_choices
+from mediation.forms import BaseForm, SubForm, enum_choices
 from mediation.models import AgreementKind, ConfirmationResult, Performance, Satisfaction
 
 
@@ -34,7 +32,7 @@ def _required(message: str):
     return DataRequired(message)
 
 
-class TermForm(Form):
+class TermForm(SubForm):
     """One agreed obligation; a plain Form inside the agreement form (which has the CSRF)."""
 
     obligor = StringField("义务人", validators=[Length(max=100)])
@@ -78,7 +76,7 @@ class TermForm(Form):
         }
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(BaseForm):
     kind = SelectField("协议形式", choices=enum_choices(AgreementKind))
     facts = TextAreaField("纠纷的主要事实", validators=[Length(max=5000)])
     disputed_points = TextAreaField("争议事项", validators=[Length(max=3000)])
@@ -94,20 +92,23 @@ class AgreementForm(FlaskForm):
         return [e.form.to_dict() for e in self.terms if not e.form.is_blank()]
 
 
-class SignedForm(FlaskForm):
+class SignedForm(BaseForm):
     file = FileField("签字盖章后的协议书扫描件（PDF、JPEG 或 PNG）")
     checked = BooleanField(
         "我已核对：各方当事人均已签名、盖章或按指印，调解员已签名，已加盖调委会印章"
     )
 
 
-class PerformanceForm(Form):
+class PerformanceForm(SubForm):
     term_id = HiddenField()
-    status = SelectField("履行情况", choices=enum_choices(Performance, "请选择"))
+    # An unanswered term is named by the service ("请填写第2项…"), not as a bad choice here.
+    status = SelectField(
+        "履行情况", choices=enum_choices(Performance, "请选择"), validate_choice=False
+    )
     note = StringField("说明", validators=[Length(max=500)])
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(BaseForm):
     visited_on = DateField("回访日期", validators=[InputRequired("请填写回访日期。")])
     visited = StringField(
         "回访对象", validators=[_required("请填写回访了哪些当事人。"), Length(max=200)]
@@ -123,29 +124,30 @@ class FollowUpForm(FlaskForm):
         found = {}
         for entry in self.performances:
             form = entry.form
-            if (form.term_id.data or "").isdigit() and form.status.data:
+            known = form.status.data in {p.value for p in Performance}
+            if (form.term_id.data or "").isdigit() and known:
                 found[int(form.term_id.data)] = (Performance(form.status.data),
                                                  (form.note.data or "").strip())  # fmt: skip
         return found
 
 
-class NoteForm(FlaskForm):
+class NoteForm(BaseForm):
     note = TextAreaField("告知当事人的内容", validators=[Length(max=3000)])
 
 
-class ConfirmationForm(FlaskForm):
+class ConfirmationForm(BaseForm):
     applied_on = DateField("申请日期", validators=[InputRequired("请填写申请日期。")])
     court = StringField("受理的人民法院", validators=[Length(max=100)])
 
 
-class ConfirmationResultForm(FlaskForm):
+class ConfirmationResultForm(BaseForm):
     version = HiddenField()
     result = SelectField("裁定结果", choices=enum_choices(ConfirmationResult))
     decided_on = DateField("裁定日期", validators=[InputRequired("请填写裁定日期。")])
     reference = StringField("裁定书文号", validators=[Length(max=100)])
 
 
-class ExtensionForm(FlaskForm):
+class ExtensionForm(BaseForm):
     days = IntegerField(
         "延长天数",
         default=15,
@@ -157,9 +159,9 @@ class ExtensionForm(FlaskForm):
     reason = TextAreaField("延长理由", validators=[Length(max=1000)])
 
 
-class ReminderForm(FlaskForm):
+class ReminderForm(BaseForm):
     message = TextAreaField("催办内容", validators=[Length(max=1000)])
 
 
-class AddendumForm(FlaskForm):
+class AddendumForm(BaseForm):
     text = TextAreaField("补充说明", validators=[Length(max=5000)])

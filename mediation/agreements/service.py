@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from mediation import access, workflow
 from mediation.audit.service import record_event
+from mediation.documents.service import link_signed_agreement
 from mediation.extensions import db
 from mediation.models import (
     Agreement,
@@ -127,8 +128,9 @@ def confirm_signed(
             "请核对并勾选：各方当事人均已签名、盖章或按指印，调解员已签名，已加盖调委会印章。",
             status=400, field="checked",
         )  # fmt: skip
-    store_attachment(case, user, upload, AttachmentKind.SIGNED_AGREEMENT, commit=False,
-                     agreement_id=agreement.id)  # fmt: skip
+    scan = store_attachment(case, user, upload, AttachmentKind.SIGNED_AGREEMENT, commit=False,
+                            agreement_id=agreement.id)  # fmt: skip
+    link_signed_agreement(case, agreement.id, scan)
     agreement.status = AgreementStatus.EFFECTIVE
     agreement.effective_on = local_today()
     agreement.confirmed_by_id = user.id

@@ -19,7 +19,13 @@ from mediation.agreements.forms import (
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
 from mediation.extensions import db
-from mediation.models import AgreementKind, ConfirmationResult, CourtConfirmation, Reminder
+from mediation.models import (
+    AgreementKind,
+    ConfirmationResult,
+    CourtConfirmation,
+    Reminder,
+    Satisfaction,
+)
 from mediation.models.base import local_today
 from mediation.workflow import WorkflowError
 
@@ -111,7 +117,8 @@ def new_follow_up(case_id: int):
         try:
             service.record_follow_up(case, current_user, {
                 "visited_on": form.visited_on.data, "visited": form.visited.data,
-                "satisfaction": form.satisfaction.data, "opinions": form.opinions.data,
+                "satisfaction": Satisfaction(form.satisfaction.data),
+                "opinions": form.opinions.data,
             }, form.performance_map())  # fmt: skip
         except WorkflowError as error:
             db.session.rollback()
