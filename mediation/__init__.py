@@ -44,11 +44,20 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.agreements.views import bp as agreements_bp
     from mediation.auth.views import bp as auth_bp
     from mediation.cases.views import bp as cases_bp
+    from mediation.documents.views import bp as documents_bp
     from mediation.errors import register_error_pages
     from mediation.handling.views import bp as handling_bp
     from mediation.records.views import bp as records_bp
 
-    for blueprint in (auth_bp, cases_bp, records_bp, handling_bp, agreements_bp, admin_bp):
+    for blueprint in (
+        auth_bp,
+        cases_bp,
+        records_bp,
+        handling_bp,
+        agreements_bp,
+        documents_bp,
+        admin_bp,
+    ):
         app.register_blueprint(blueprint)
     filters.init_app(app)
     cli.init_app(app)

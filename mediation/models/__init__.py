@@ -10,6 +10,7 @@ from mediation.models.agreement import (
 from mediation.models.audit import CaseEvent
 from mediation.models.base import Base
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
+from mediation.models.document import DocumentKind, GeneratedDocument
 from mediation.models.enums import (
     AgreementKind,
     AgreementStatus,
@@ -65,8 +66,10 @@ __all__ = [
     "CommitteeKind",
     "ConfirmationResult",
     "CourtConfirmation",
+    "DocumentKind",
     "EventKind",
     "FollowUp",
+    "GeneratedDocument",
     "InvestigationRecord",
     "JointCommittee",
     "MediatorRelation",

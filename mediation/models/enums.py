@@ -125,6 +125,7 @@ class EventKind(Labelled):
     EXTENSION = "extension", "延长期限"
     REMINDER = "reminder", "催办"
     ADDENDUM = "addendum", "归档后补充说明"
+    DOCUMENT = "document", "生成文书"
     VIEWED_PERSONAL = "viewed_personal", "查看完整个人信息"
 
 

@@ -1,0 +1,1 @@
+"""Official documents (文书) as printable PDFs: rendering, storage, versions, verification."""

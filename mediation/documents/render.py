@@ -1,0 +1,52 @@
+"""HTML → PDF with WeasyPrint, using only the fonts shipped in static/fonts and files on disk:
+no network, one FontConfiguration (and its registered @font-face rules) per process."""
+
+import threading
+from functools import cache
+from pathlib import Path
+
+import segno
+from weasyprint import CSS, HTML, URLFetcher
+from weasyprint.text.fonts import FontConfiguration
+
+FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
+
+FONT_FACES = f"""
+@font-face {{ font-family: "Mediation Song"; font-weight: 400;
+             src: url("{(FONTS / "MediationSong-Regular.ttf").as_uri()}"); }}
+@font-face {{ font-family: "Mediation Song"; font-weight: 700;
+             src: url("{(FONTS / "MediationSong-Bold.ttf").as_uri()}"); }}
+@font-face {{ font-family: "Mediation Song Ext";
+             src: url("{(FONTS / "MediationSongExt-Regular.ttf").as_uri()}"); }}
+"""
+
+# Pango and fontconfig are not safe to drive from two threads at once.
+_lock = threading.Lock()
+
+
+def _fetcher() -> URLFetcher:
+    # Fonts, scans and the QR code come from disk or data: URIs; anything else is refused.
+    return URLFetcher(allowed_protocols={"file", "data"})
+
+
+@cache
+def _fonts() -> tuple[FontConfiguration, CSS]:
+    font_config = FontConfiguration()
+    faces = CSS(string=FONT_FACES, font_config=font_config, url_fetcher=_fetcher())
+    return font_config, faces
+
+
+def render_pdf(html: str, *, base_url: Path | None = None, pdf_variant: str | None = None) -> bytes:
+    """The PDF for an HTML page drawn by one of templates/documents/. `base_url` is the folder
+    relative file references resolve against (the upload folder for scans)."""
+    font_config, faces = _fonts()
+    with _lock:
+        document = HTML(string=html, base_url=str(base_url or FONTS), url_fetcher=_fetcher())
+        return document.write_pdf(
+            stylesheets=[faces], font_config=font_config, pdf_variant=pdf_variant
+        )
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code (error correction M) as an SVG data URI: vector, so it prints sharp."""
+    return segno.make(text, error="m").svg_data_uri(scale=4, border=0)

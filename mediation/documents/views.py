@@ -1,0 +1,111 @@
+"""Document pages: generate and download a case's documents, upload a signed copy, and the
+public verification page (/verify/<code>), which needs no login. Thin: parse, call, render."""
+
+from types import SimpleNamespace
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_login import current_user, login_required
+
+from mediation import access
+from mediation.cases.panels import register_form
+from mediation.cases.views import post_on_case
+from mediation.documents import service
+from mediation.documents.forms import CheckForm, GenerateForm, SignedScanForm
+from mediation.models import DocumentKind
+from mediation.workflow import WorkflowError
+
+bp = Blueprint("documents", __name__)
+
+register_form("documents", lambda case: GenerateForm(formdata=None))
+register_form("signed_scan", lambda case: SignedScanForm(formdata=None))
+
+
+@bp.app_context_processor
+def _panel_helpers():
+    """What templates/documents/_case_panel.html asks about a case."""
+    return {"docs": SimpleNamespace(
+        of=service.documents_of, entries=service.entries, may_generate=service.may_generate,
+        may_download=service.may_download, kinds=DocumentKind,
+    )}  # fmt: skip
+
+
+def _kind(value: str | None) -> DocumentKind:
+    try:
+        return DocumentKind(value)
+    except ValueError:
+        raise WorkflowError("没有这种文书。", status=400) from None
+
+
+@bp.route("/cases/<int:case_id>/documents", methods=["POST"])
+@login_required
+def generate(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return post_on_case(
+        case, "documents", GenerateForm(),
+        lambda f: service.generate_document(case, current_user, _kind(f.kind.data),
+                                            f.source_id.data or 0),
+        "已生成文书，可在“文书”栏下载。",
+    )  # fmt: skip
+
+
+@bp.route("/cases/<int:case_id>/documents/<int:document_id>.pdf")
+@login_required
+def download(case_id: int, document_id: int):
+    case = access.case_or_404(current_user, case_id)
+    if not service.may_download(current_user, case):
+        abort(403)
+    try:
+        document = service.document_of_case(case, document_id)
+    except WorkflowError:
+        abort(404)
+    return send_file(
+        service.document_path(document), mimetype="application/pdf", as_attachment=True,
+        download_name=document.filename, max_age=0,
+    )  # fmt: skip
+
+
+@bp.route("/cases/<int:case_id>/documents/<int:document_id>/signed", methods=["POST"])
+@login_required
+def signed(case_id: int, document_id: int):
+    case = access.case_or_404(current_user, case_id)
+
+    def do(form):
+        document = service.document_of_case(case, document_id)
+        service.attach_signed_scan(case, current_user, document, form.file.data)
+
+    return post_on_case(case, "signed_scan", SignedScanForm(), do, "已上传签字件。")
+
+
+@bp.route("/verify", methods=["GET"])
+def verify_index():
+    code = (request.args.get("code") or "").strip()
+    if code:
+        return verify(code)
+    return render_template("documents/verify.html", document=None, code="", form=None)
+
+
+@bp.route("/verify/<code>", methods=["GET", "POST"])
+def verify(code: str):
+    document = service.find_by_code(code)
+    if document is None:
+        return render_template("documents/verify.html", document=None, code=code, form=None), 404
+    form = CheckForm()
+    result, error, status = None, None, 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                result = service.verify_upload(document, form.file.data)
+            except WorkflowError as refused:
+                error, status = refused.message, refused.status
+        else:
+            error, status = _problem(form), 400
+    return render_template(
+        "documents/verify.html", document=document, facts=service.public_facts(document),
+        code=code, form=form, result=result, error=error,
+    ), status  # fmt: skip
+
+
+def _problem(form) -> str:
+    if "csrf_token" in form.errors:
+        return "页面已过期，请刷新后重试。"
+    return next(iter(form.errors.values()))[0]

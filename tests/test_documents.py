@@ -1,0 +1,347 @@
+"""Official documents (DOMAIN §3): every PDF is read back with pypdf and poppler's tools, the
+stored versions, the public verification page and the case file (卷宗) as PDF/A."""
+
+import hashlib
+import io
+import re
+import subprocess
+from datetime import timedelta
+
+import pytest
+import segno
+from pypdf import PdfReader
+from werkzeug.datastructures import FileStorage
+
+from mediation.agreements import service as agreements
+from mediation.cases import service as cases
+from mediation.documents import service as documents
+from mediation.documents.render import qr_data_uri, render_pdf
+from mediation.models import (
+    AgreementKind,
+    AttachmentKind,
+    DocumentKind,
+    PartyRole,
+    Performance,
+    Satisfaction,
+)
+from mediation.models.base import local_today, utcnow
+from mediation.records.attachments import store_attachment
+from mediation.records.service import record_investigation, record_session
+from mediation.workflow import WorkflowError
+
+from factories import ID_FEMALE, ID_MALE, make_case, person
+
+K = DocumentKind
+# Rare surname characters (乜, 亓 in GB 2312; 㛃 in Extension A) and full-width punctuation.
+APPLICANT = "乜㛃"
+RESPONDENT = "亓官"
+
+
+def text_of(pdf: bytes, first: int | None = None, last: int | None = None) -> str:
+    args = ["pdftotext", "-layout"]
+    if first:
+        args += ["-f", str(first), "-l", str(last or first)]
+    done = subprocess.run([*args, "-", "-"], input=pdf, capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def flat(text: str) -> str:
+    """pdftotext output without the spaces and line breaks layout puts inside sentences."""
+    return re.sub(r"\s+", "", text)
+
+
+def fonts_of(pdf: bytes, tmp_path) -> list[list[str]]:
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, check=True, text=True)
+    return [line.split() for line in out.stdout.splitlines()[2:]]
+
+
+def scan_pdf(pages: int = 2) -> bytes:
+    body = "".join(f'<p style="break-before: page">扫描页{n}</p>' for n in range(1, pages + 1))
+    return render_pdf(f'<html><body style="font-family: Mediation Song">{body}</body></html>')
+
+
+def upload(data: bytes, name: str) -> FileStorage:
+    return FileStorage(io.BytesIO(data), filename=name)
+
+
+def working_case(world):
+    """A case mediated up to a written agreement awaiting signature, with rare characters."""
+    mediator = world["mediator1"]
+    case = make_case(mediator, [
+        person(PartyRole.APPLICANT, APPLICANT, id_number=ID_MALE, phone="13812345678",
+               address="东街1号（东单元）"),
+        person(PartyRole.RESPONDENT, RESPONDENT, id_number=ID_FEMALE, phone="13987654321"),
+    ], summary="楼上漏水，导致楼下天花板受损；双方协商未果。")  # fmt: skip
+    cases.apply_action(case, mediator, "accept")
+    cases.apply_action(case, mediator, "start_mediation")
+    held = utcnow() - timedelta(hours=3)
+    record_investigation(case, mediator, {
+        "held_at": held, "place": "东街1号", "investigator": "李调解",
+        "person_questioned": "物业王经理", "content": "经查看，漏水点位于楼上卫生间。",
+    })  # fmt: skip
+    record_session(case, mediator, {
+        "held_at": held + timedelta(hours=1), "place": "调解室", "mediators": "李调解",
+        "attendees": f"{APPLICANT}、{RESPONDENT}", "course": "双方陈述，调解员释法说理。",
+        "result": "双方达成一致意见。",
+    })  # fmt: skip
+    terms = [
+        {"obligor": RESPONDENT, "obligee": APPLICANT, "content": "维修楼下天花板",
+         "amount": None, "manner": "自行雇工维修", "deadline": local_today() + timedelta(days=10)},
+        {"obligor": RESPONDENT, "obligee": APPLICANT, "content": "赔偿损失",
+         "amount": 1500, "manner": "银行转账", "deadline": local_today() + timedelta(days=20)},
+    ]  # fmt: skip
+    agreements.reach_agreement(case, mediator, AgreementKind.WRITTEN, {
+        "facts": "楼上卫生间防水层破损漏水。", "disputed_points": "维修责任与赔偿数额。",
+        "responsibility": f"{RESPONDENT}承担全部责任。",
+    }, terms)  # fmt: skip
+    return case
+
+
+def archived_case(world):
+    """Signed (a 2-page PDF scan), followed up, confirmed, with a photo; closed and archived."""
+    case = working_case(world)
+    mediator = world["mediator1"]
+    agreements.confirm_signed(case, mediator, case.agreement, upload(scan_pdf(2), "签字.pdf"), True)
+    png = segno.make("photo").png_data_uri(scale=8)
+    import base64
+
+    photo = base64.b64decode(png.split(",", 1)[1])
+    store_attachment(case, mediator, upload(photo, "现场.png"), AttachmentKind.PHOTO)
+    perf = {t.id: (Performance.PERFORMED, "已付清") for t in case.agreement.terms}
+    agreements.record_follow_up(case, mediator, {
+        "visited_on": local_today(), "visited": APPLICANT, "satisfaction": Satisfaction.SATISFIED,
+        "opinions": "满意。",
+    }, perf)  # fmt: skip
+    agreements.apply_for_confirmation(case, mediator, local_today(), "示例县人民法院")
+    cases.apply_action(case, world["director1"], "close")
+    cases.apply_action(case, world["director1"], "archive")
+    return case
+
+
+def panel(app, case, user) -> str:
+    """The case page's documents panel as that user sees it."""
+    from flask import g, render_template
+    from flask_login import login_user
+
+    with app.test_request_context():
+        login_user(user)
+        try:
+            return render_template("documents/_case_panel.html", case=case)
+        finally:  # the test's app context outlives the request: forget the user
+            g.pop("_login_user", None)
+
+
+def test_agreement_pdf_has_every_art29_field_and_embedded_fonts(world, tmp_path):
+    case = working_case(world)
+    doc = documents.generate_document(case, world["mediator1"], K.AGREEMENT, case.agreement.id)
+    pdf = documents.read_document(doc)
+    assert hashlib.sha256(pdf).hexdigest() == doc.sha256 and doc.size == len(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == doc.pages and reader.pages[0].mediabox.width == pytest.approx(
+        595.28, abs=0.5
+    )
+    text = flat(text_of(pdf))
+    for expected in (
+        "人民调解协议书", case.number, APPLICANT, RESPONDENT, ID_MALE, "东街1号（东单元）",
+        "楼上卫生间防水层破损漏水。", "维修责任与赔偿数额。", f"{RESPONDENT}承担全部责任。",
+        "维修楼下天花板", "自行雇工维修", "赔偿损失", "1,500.00", "银行转账",
+        f"{(local_today() + timedelta(days=20)):%Y}年",
+        "本协议书一式3份，当事人各执一份，人民调解委员会留存一份。",
+        f"申请人（签名、盖章或按指印）{APPLICANT}", f"被申请人（签名、盖章或按指印）{RESPONDENT}",
+        "人民调解员（签名）", "（调委会印章）", "第二十九条", "第三十三条",
+        f"第1页共{doc.pages}页", doc.code,
+    ):  # fmt: skip
+        assert expected in text, expected
+    deadline = local_today() + timedelta(days=10)
+    assert f"{deadline.year}年{deadline.month}月{deadline.day}日前" in text
+    rows = fonts_of(pdf, tmp_path)
+    assert rows and all(row[-5] == "yes" for row in rows), rows  # emb column
+    names = {row[0].split("+")[-1] for row in rows}
+    assert names <= {"Mediation-Song", "Mediation-Song-Bold", "Mediation-Song-Ext"}, names
+    assert "Mediation-Song-Ext" in names  # 㛃 came from the shipped extension font
+
+
+def test_every_document_of_the_case_renders_with_its_content(world):
+    case = archived_case(world)
+    director = world["director1"]
+    expected = {
+        K.APPLICATION: ["人民调解申请书", "请求修复并赔偿损失。", "此致"],
+        K.REGISTRATION: ["人民调解受理登记表", "当事人申请", "邻里纠纷", "李调解"],
+        K.INVESTIGATION: ["调查记录", "物业王经理", "经查看，漏水点位于楼上卫生间。",
+                          "被调查人（签名或按指印）"],
+        K.SESSION: ["人民调解记录", "双方陈述，调解员释法说理。", "双方达成一致意见。",
+                    "记录人（签名）"],
+        K.FOLLOW_UP: ["人民调解回访记录", "已履行", "已付清", "满意"],
+        K.CONFIRMATION: ["司法确认申请书", "示例县人民法院", "请求人民法院确认", "赔偿损失"],
+    }  # fmt: skip
+    seen = set()
+    for entry in documents.entries(case):
+        if entry.kind not in expected:
+            continue
+        doc = documents.generate_document(case, director, entry.kind, entry.source_id)
+        text = flat(text_of(documents.read_document(doc)))
+        for part in expected[entry.kind]:
+            assert part in text, (entry.kind, part)
+        seen.add(entry.kind)
+    assert seen == set(expected)
+
+
+def test_termination_notice_gives_the_reason_and_the_other_routes(world):
+    case = make_case(world["mediator1"])
+    cases.apply_action(case, world["mediator1"], "accept")
+    cases.apply_action(case, world["mediator1"], "terminate", "被申请人拒不到场。",
+                       "可向示例县人民法院提起诉讼。")  # fmt: skip
+    doc = documents.generate_document(case, world["mediator1"], K.TERMINATION,
+                                      documents.entries(case)[-1].source_id)  # fmt: skip
+    text = flat(text_of(documents.read_document(doc)))
+    for part in (
+        "调解终止告知书",
+        "被申请人拒不到场。",
+        "可向示例县人民法院提起诉讼。",
+        "第二十六条",
+    ):
+        assert part in text, part
+
+
+def test_regenerating_makes_a_new_version_and_a_signed_version_is_never_replaced(world):
+    case = working_case(world)
+    mediator = world["mediator1"]
+    first = documents.generate_document(case, mediator, K.AGREEMENT, case.agreement.id)
+    first_bytes = documents.read_document(first)
+    signed = documents.attach_signed_scan(case, mediator, first, upload(scan_pdf(1), "签.pdf"))
+    assert signed.is_signed
+    with pytest.raises(WorkflowError) as refused:
+        documents.attach_signed_scan(case, mediator, first, upload(scan_pdf(1), "又签.pdf"))
+    assert "不能替换" in refused.value.message
+    second = documents.generate_document(case, mediator, K.AGREEMENT, case.agreement.id)
+    assert (first.version, second.version) == (1, 2)
+    assert second.code != first.code and second.sha256 != first.sha256
+    assert len(first.code) >= 16
+    assert documents.read_document(first) == first_bytes and first.is_signed
+    assert second.generated_by_id == mediator.id and second.generated_at is not None
+
+
+def test_only_handlers_generate_and_only_handlers_and_auditors_download(world, login, app):
+    case = working_case(world)
+    with pytest.raises(WorkflowError) as refused:
+        documents.generate_document(case, world["mediator3"], K.REGISTRATION)
+    assert refused.value.status == 403
+    with pytest.raises(WorkflowError):  # the case file waits for the case to be closed
+        documents.generate_document(case, world["mediator1"], K.CASE_FILE)
+    c = login("mediator1")
+    made = c.post(f"/cases/{case.id}/documents", data={"kind": "registration", "source_id": "0"})
+    assert made.status_code == 302
+    doc = documents.documents_of(case)[0]
+    url = f"/cases/{case.id}/documents/{doc.id}.pdf"
+    got = c.get(url)
+    assert got.status_code == 200 and got.mimetype == "application/pdf"
+    assert "attachment" in got.headers["Content-Disposition"]
+    assert hashlib.sha256(got.data).hexdigest() == doc.sha256
+    page = panel(app, case, world["mediator1"])
+    assert doc.code in page and "第1版" in page and doc.sha256[:12] in page
+    assert "人民调解协议书" in page and "上传签字件" in page  # generate buttons, signed upload
+    assert login("mediator3").get(url).status_code == 403  # same committee, not assigned
+    assert login("auditor1").get(url).status_code == 200
+    assert login("auditor2").get(url).status_code == 404  # out of scope
+    assert login("mediator2").post(f"/cases/{case.id}/documents",
+                                   data={"kind": "registration"}).status_code == 404  # fmt: skip
+
+
+def test_verification_code_resolves_publicly_and_a_modified_pdf_fails(world, client):
+    case = working_case(world)
+    doc = documents.generate_document(case, world["mediator1"], K.AGREEMENT, case.agreement.id)
+    pdf = documents.read_document(doc)
+    page = client.get(f"/verify/{doc.code}")  # no login
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "验证码有效" in html
+    assert case.number in html and "人民调解协议书" in html and "乜*" in html and "亓*" in html
+    assert APPLICANT not in html and ID_MALE not in html
+    assert 'href="/cases' not in html  # no navigation for anonymous visitors
+    same = client.post(f"/verify/{doc.code}", data={"file": (io.BytesIO(pdf), "a.pdf")},
+                       content_type="multipart/form-data")  # fmt: skip
+    assert same.status_code == 200 and "相符：" in same.get_data(as_text=True)
+    changed = pdf.replace(b"/Producer", b"/Producer ", 1) if b"/Producer" in pdf else pdf + b"%x"
+    other = client.post(f"/verify/{doc.code}", data={"file": (io.BytesIO(changed), "a.pdf")},
+                        content_type="multipart/form-data")  # fmt: skip
+    assert "不相符" in other.get_data(as_text=True)
+    no_token = client.post(
+        f"/verify/{doc.code}",
+        data={"csrf_token": "", "file": (io.BytesIO(pdf), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert no_token.status_code == 400
+    assert client.get("/verify/not-a-real-code123").status_code == 404
+    assert client.get(f"/verify?code={doc.code}").status_code == 200
+
+
+def test_pdf_carries_the_qr_code_of_its_verification_url(world, app):
+    case = working_case(world)
+    with app.test_request_context(base_url="https://tiaojie.example.gov.cn"):
+        entry = documents.find_entry(case, K.AGREEMENT, case.agreement.id)
+        html = documents.document_html(case, entry, "CODE123")
+    url = "https://tiaojie.example.gov.cn/verify/CODE123"
+    assert documents.verify_url("X").endswith("/verify/X")
+    assert qr_data_uri(url) in html and "验证码 CODE123" in html
+
+
+def test_case_file_has_cover_toc_with_real_page_numbers_scans_and_is_pdf_a(world, tmp_path):
+    case = archived_case(world)
+    doc = documents.generate_document(case, world["auditor1"], K.CASE_FILE)
+    pdf = documents.read_document(doc)
+    reader = PdfReader(io.BytesIO(pdf))
+    total = len(reader.pages)
+    assert doc.pages == total and doc.pdf_variant == "pdf/a-3b"
+    cover = flat(text_of(pdf, 1))
+    for part in ("人民调解卷宗", "东街社区人民调解委员会", case.number, "邻里纠纷",
+                 APPLICANT, RESPONDENT, "受理日期", "结案日期", "李调解", "保管期限",
+                 "短期（10年）"):  # fmt: skip
+        assert part in cover, part
+    toc = text_of(pdf, 2)
+    listed = {}
+    for line in toc.splitlines():
+        match = re.match(r"\s*(\d+)\s+(\S.*?)\s+(\d+)\s*$", line)
+        if match:
+            listed[match.group(2).replace(" ", "")] = int(match.group(3))
+    titles = [e.title for e in documents.entries(case)]
+    assert len(listed) == len(titles) + 2 + 2 + 1, listed  # cover, toc, 2 scans, notes
+    headings = {K.APPLICATION: "人民调解申请书", K.REGISTRATION: "人民调解受理登记表",
+                K.INVESTIGATION: "调查记录", K.SESSION: "人民调解记录",
+                K.AGREEMENT: "人民调解协议书", K.FOLLOW_UP: "人民调解回访记录",
+                K.CONFIRMATION: "司法确认申请书"}  # fmt: skip
+    for entry in documents.entries(case):
+        first = listed[entry.title.replace(" ", "")]
+        assert flat(headings[entry.kind]) in flat(text_of(pdf, first)), entry.title
+    scan_first = next(v for k, v in listed.items() if "签字.pdf" in k)
+    assert "扫描页1" in flat(text_of(pdf, scan_first))
+    assert "扫描页2" in flat(text_of(pdf, scan_first + 1))
+    assert f"第{scan_first}页共{total}页" in flat(text_of(pdf, scan_first))
+    photo_page = next(v for k, v in listed.items() if "现场.png" in k)
+    assert "现场.png" in flat(text_of(pdf, photo_page))
+    assert listed["卷内备考表"] == total and f"本卷共{total}页" in flat(text_of(pdf, total))
+
+    # PDF/A: the XMP identification, every font embedded, nothing fetched from outside.
+    xmp = reader.xmp_metadata
+    raw = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert xmp is not None and "pdfaid:part" in raw and re.search(r"pdfaid:part[^0-9]*3", raw)
+    assert re.search(r"pdfaid:conformance[^A-Z]*B", raw)
+    assert "/OutputIntents" in reader.trailer["/Root"]
+    rows = fonts_of(pdf, tmp_path)
+    assert rows and all(row[-5] == "yes" for row in rows), rows
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A")
+            if action is not None:
+                assert action.get_object().get("/S") not in ("/URI", "/Launch", "/GoToR")
+    assert b"/URI" not in pdf and b"/Launch" not in pdf
+    path = tmp_path / "case-file.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True)
+    assert re.search(rf"^Pages:\s+{total}$", info.stdout, re.M)
+    assert re.search(r"^PDF version:\s+1\.7$", info.stdout, re.M), info.stdout
+
+
+def test_public_verify_page_has_a_code_form_without_login(client):
+    page = client.get("/verify")
+    assert page.status_code == 200 and 'name="code"' in page.get_data(as_text=True)
