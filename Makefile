@@ -42,6 +42,7 @@ lint: venv
 bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/run.py --postgres
+	$(BIN)/python bench/documents.py
 
 # instance/ holds the local database and config: never removed here.
 clean:
