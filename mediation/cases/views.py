@@ -265,6 +265,9 @@ def post_on_case(case, key: str, form, do, done: str):
             raise WorkflowError(_form_problem(form), status=400)
         do(form)
     except WorkflowError as error:
+        field = form._fields.get(error.field) if error.field else None
+        if field is not None:  # next to its field, with what was typed still in the form
+            field.errors = [*field.errors, error.message]
         return _render_case(
             case, error.status, **{f"{key}_form": form, f"{key}_error": error.message}
         )

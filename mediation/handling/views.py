@@ -117,28 +117,13 @@ register_form("transfer_decision", lambda case: TransferDecisionForm(formdata=No
 register_form("joint", joint_form)
 
 
-def _post(case, key: str, form, do, done: str):
-    """post_on_case, with a refusal that names a field shown next to that field."""
-
-    def run(f):
-        try:
-            do(f)
-        except WorkflowError as error:
-            field = getattr(f, error.field, None) if error.field else None
-            if field is not None:
-                field.errors = [*field.errors, error.message]
-            raise
-
-    return post_on_case(case, key, form, run, done)
-
-
 # --- Mediators: relations and recusals ----------------------------------------------------------
 
 
 @bp.route("/cases/<int:case_id>/relations", methods=["POST"])
 def relation(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    return _post(
+    return post_on_case(
         case, "relation", relation_form(case, formdata=request.form),
         lambda f: service.record_relation(
             case, current_user, f.party_id.data, f.mediator_id.data, f.relation.data or ""
@@ -150,7 +135,7 @@ def relation(case_id: int):
 @bp.route("/cases/<int:case_id>/recusals", methods=["POST"])
 def recusal(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    return _post(
+    return post_on_case(
         case, "recusal", recusal_form(case, formdata=request.form),
         lambda f: service.request_recusal(
             case, current_user, f.party_id.data, f.mediator_id.data, f.reason.data or ""
@@ -174,7 +159,7 @@ def recusal_decision(case_id: int):
             recusal, current_user, f.decision.data == "accept", f.note.data or "", f.version.data
         )
 
-    return _post(case, "recusal_decision", form, decide, "已作出回避决定。")
+    return post_on_case(case, "recusal_decision", form, decide, "已作出回避决定。")
 
 
 # --- Risk and police reports -------------------------------------------------------------------
@@ -183,7 +168,7 @@ def recusal_decision(case_id: int):
 @bp.route("/cases/<int:case_id>/risk-measures", methods=["POST"])
 def risk(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    return _post(
+    return post_on_case(
         case, "risk", RiskForm(prefix="risk"),
         lambda f: service.record_risk_measure(
             case, current_user, f.measures.data or "",
@@ -205,7 +190,9 @@ def police(case_id: int):
             f.note.data or "",
         )  # fmt: skip
 
-    return _post(case, "police", PoliceReportForm(prefix="police"), report, "已记录报告公安机关。")
+    return post_on_case(
+        case, "police", PoliceReportForm(prefix="police"), report, "已记录报告公安机关。"
+    )
 
 
 # --- Jurisdiction: transfers and joint acceptance ---------------------------------------------
@@ -215,7 +202,7 @@ def police(case_id: int):
 def transfer(case_id: int):
     case = access.case_or_404(current_user, case_id)
     form = transfer_form(case, formdata=request.form)
-    return _post(
+    return post_on_case(
         case, "transfer", form,
         lambda f: service.request_transfer(
             case, current_user, TransferKind(f.kind.data), f.to_committee_id.data,
@@ -259,7 +246,7 @@ def transfer_decision(case_id: int):
 @bp.route("/cases/<int:case_id>/joint-committees", methods=["POST"])
 def joint(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    return _post(
+    return post_on_case(
         case, "joint", joint_form(case, formdata=request.form),
         lambda f: service.add_joint_committee(
             case, current_user, f.committee_id.data, f.reason.data or ""

@@ -238,15 +238,11 @@ def _render_form(k: Kind, case, record, form, status: int = 200, **context):
 def invite(case_id: int):
     case = access.case_or_404(current_user, case_id)
 
-    def do(form):
-        try:
-            service.invite_participant(case, current_user, form.fields())
-        except WorkflowError as error:
-            if error.field in form:  # shown next to the field, not only above the form
-                form[error.field].errors = [*form[error.field].errors, error.message]
-            raise
-
-    return post_on_case(case, "participant", ParticipantForm(), do, "已记录邀请参与调解的人员。")
+    return post_on_case(
+        case, "participant", ParticipantForm(),
+        lambda form: service.invite_participant(case, current_user, form.fields()),
+        "已记录邀请参与调解的人员。",
+    )  # fmt: skip
 
 
 @bp.route("/cases/<int:case_id>/attachments/<int:attachment_id>")
