@@ -299,15 +299,21 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
     return case
 
 
-# A scanned, signed agreement stands in as a one-page PDF saying that it is demo material.
-DEMO_SCAN = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
-    b"/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>endobj\n"
-    b"4 0 obj<</Length 58>>stream\nBT /F1 18 Tf 72 760 Td (Demo data: signed agreement) Tj ET\n"
-    b"endstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
+_demo_scan: bytes | None = None
+
+
+def demo_scan() -> bytes:
+    """What stands in for the scanned, signed agreement: a one-page PDF that says it is demo
+    material. Rendered once per run and shared by every demo case."""
+    global _demo_scan
+    if _demo_scan is None:
+        from mediation.documents.render import render_pdf
+
+        _demo_scan = render_pdf(
+            "<h1 style=\"font-family: 'Mediation Song'; text-align: center; margin-top: 40%\">"
+            "演示数据<br>签字盖章的人民调解协议书扫描件（示意）</h1>"
+        )
+    return _demo_scan
 
 
 def _director_of(case: Case) -> User:
@@ -343,7 +349,7 @@ def _agreement_path(rng, case: Case, handler: User, director: User, day) -> None
         signed = day + timedelta(days=1)
         if signed >= local_today():
             return
-        scan = FileStorage(io.BytesIO(DEMO_SCAN), filename="调解协议书（签字盖章）.pdf")
+        scan = FileStorage(io.BytesIO(demo_scan()), filename="调解协议书（签字盖章）.pdf")
         with frozen_time(_at(signed, 11)):
             agreements.confirm_signed(case, handler, agreement, scan, True)
     if rng.random() < 0.2 and agreement.effective_on + timedelta(days=5) < local_today():

@@ -308,3 +308,18 @@ def test_follow_up_page_through_http(world, login):
     assert "未履行" in page and "基本满意" in page and "引导当事人向人民法院起诉" in page
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == CaseStatus.FOLLOWED_UP
+
+
+def test_signed_scan_becomes_the_signed_copy_of_the_generated_agreement(app, world):
+    from mediation.documents.service import generate_document
+    from mediation.models import DocumentKind
+
+    case = agreed(world)
+    with app.test_request_context():
+        printed = generate_document(case, world["mediator1"], DocumentKind.AGREEMENT,
+                                    case.agreement.id)  # fmt: skip
+    assert not printed.is_signed
+    login_free_upload(case, world["mediator1"])
+    db.session.refresh(printed)
+    assert printed.is_signed and case.agreement.is_effective
+    assert EventKind.DOCUMENT in [e.kind for e in case.events]

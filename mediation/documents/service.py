@@ -390,6 +390,7 @@ def public_facts(document: GeneratedDocument) -> dict[str, Any]:
         "pages": document.pages,
         "parties": [f"{p.role.label} {mask_name(p.name)}" for p in case.parties],
         "signed": document.is_signed,
+        "signable": document.kind in SIGNED_KINDS,
         "sha256": document.sha256,
     }
 
