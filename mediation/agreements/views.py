@@ -200,7 +200,7 @@ def reminder_read(case_id: int, reminder_id: int):
         service.mark_reminder_read(reminder, current_user)
     except WorkflowError as error:
         abort(error.status)
-    return redirect(request.form.get("back") or url_for("cases.show", case_id=case.id))
+    return redirect(url_for("cases.show", case_id=case.id))
 
 
 @bp.route("/cases/<int:case_id>/addenda", methods=["POST"])
