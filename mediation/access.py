@@ -81,6 +81,10 @@ def is_assigned(user: User, case: Case) -> bool:
 
 def may(user: User, case: Case, who: str) -> bool:
     """Whether the user belongs to the group `who` for this case (see the constants above)."""
+    if who == DIRECTOR:
+        # The owning committee's director only: a joint committee works the case but does
+        # not close, archive or extend it.
+        return user.role == Role.DIRECTOR and user.org_id == case.committee_id
     if not is_member(user, case):
         return False
     if user.role == Role.DIRECTOR:
@@ -112,6 +116,14 @@ def can_see_personal_data(user: User, case: Case) -> bool:
     return may(user, case, HANDLER) or (
         case.status == CaseStatus.SUBMITTED and may(user, case, COMMITTEE)
     )
+
+
+def can_read_files(user: User, case: Case) -> bool:
+    """Stored files (uploads, generated documents) carry full ID numbers and phones: only the
+    case's handlers and the auditors whose scope holds it may fetch them."""
+    if user.role == Role.AUDITOR:
+        return db.session.scalar(cases_visible_to(user).where(Case.id == case.id)) is not None
+    return may(user, case, HANDLER)
 
 
 def can_register(user: User) -> bool:

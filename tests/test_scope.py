@@ -97,3 +97,39 @@ def test_search_does_not_find_other_committees_cases(world, login, grid_case):
 
 def test_admin_manages_accounts_not_cases(world, login):
     assert login("admin").get("/cases").status_code == 403
+
+
+def test_stored_files_only_for_handlers_and_auditors(app, world, login):
+    """Uploads carry full ID numbers: seeing the case is not enough to fetch them."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from mediation.cases import service
+    from mediation.models import AttachmentKind
+    from mediation.records.attachments import store_attachment
+
+    case = make_case(world["grid1"])
+    service.apply_action(case, world["mediator1"], "accept")
+    scan = FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), filename="身份证.pdf")
+    attachment = store_attachment(case, world["mediator1"], scan, AttachmentKind.SCAN)
+    url = f"/cases/{case.id}/attachments/{attachment.id}"
+    for username, status in (("mediator1", 200), ("director1", 200), ("auditor1", 200),
+                             ("grid1", 403), ("mediator3", 403), ("mediator2", 404)):  # fmt: skip
+        assert login(username).get(url).status_code == status, username
+
+
+def test_a_joint_committee_director_does_not_act_as_the_owning_director(world):
+    import pytest
+
+    from mediation import workflow
+    from mediation.agreements import service as agreements
+    from mediation.cases import service
+    from mediation.handling.service import add_joint_committee
+
+    case = make_case(world["mediator1"])
+    service.apply_action(case, world["mediator1"], "accept")
+    add_joint_committee(case, world["director1"], world.committees["河西"].id, "两村交界")
+    with pytest.raises(workflow.WorkflowError):
+        agreements.extend_deadline(case, world["director2"], 10, "想延长")
+    assert "close" not in [a.name for a in workflow.available_actions(case, world["director2"])]

@@ -250,6 +250,8 @@ def download(case_id: int, attachment_id: int):
     """Always a download with the stored type, never shown inline: a file that slipped past
     the content check still cannot run as a page of this site."""
     case = access.case_or_404(current_user, case_id)
+    if not access.can_read_files(current_user, case):
+        abort(403)
     attachment = _one_of(case.attachments, attachment_id)
     path = attachment_path(attachment)
     if not path.is_file():
