@@ -15,7 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,7 @@ from mediation.models import (  # noqa: E402
     Source,
     User,
 )
+from mediation.models.base import local_today  # noqa: E402
 
 CASES = int(os.environ.get("BENCH_CASES", "20000"))
 REPEAT = 15
@@ -64,7 +65,7 @@ def build() -> User:
     db.session.add(user)
     db.session.commit()
     categories = list(Category)
-    today = date.today()
+    today = local_today()
     rows = [
         {"number": f"（2026）基准调字第{i:05d}号", "year": 2026, "seq": i,
          "committee_id": committee.id, "category": categories[i % len(categories)],

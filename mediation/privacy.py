@@ -3,6 +3,8 @@
 import re
 from datetime import date
 
+from mediation.models.base import local_today
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -32,7 +34,7 @@ def id_birth_date(value: str) -> date | None:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return None
-    return born if date(1900, 1, 1) <= born <= date.today() else None
+    return born if date(1900, 1, 1) <= born <= local_today() else None
 
 
 def id_sex(value: str) -> str:

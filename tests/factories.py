@@ -1,7 +1,6 @@
 """Test data through the services: an organisation tree, accounts and cases."""
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from mediation.admin.service import create_org
 from mediation.cases import service as cases
@@ -18,6 +17,7 @@ from mediation.models import (
     Source,
     User,
 )
+from mediation.models.base import local_today
 
 PASSWORD = "secret123"
 # Valid resident ID numbers (check digit correct), one male and one female.
@@ -90,7 +90,7 @@ def make_case(user: User, parties: list[dict] | None = None, **fields) -> Case:
         "source": Source.APPLICATION,
         "summary": "楼上漏水导致楼下天花板受损。",
         "request": "请求修复并赔偿损失。",
-        "registered_on": date.today(),
+        "registered_on": local_today(),
         **fields,
     }
     parties = parties or [

@@ -1,13 +1,14 @@
 """The case list: filters, search, keyset pages with no gaps or repeats, no per-row queries."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import event
 
 from mediation.cases import service
 from mediation.extensions import db
 from mediation.models import Category, PartyRole, Source
+from mediation.models.base import local_today
 
 from factories import make_case, person
 
@@ -22,7 +23,7 @@ def test_empty_list_says_what_to_do(world, login):
 
 
 def test_filters_by_status_category_source_and_dates(world, login):
-    old = make_case(world["mediator1"], registered_on=date.today() - timedelta(days=50),
+    old = make_case(world["mediator1"], registered_on=local_today() - timedelta(days=50),
                     category=Category.FAMILY)  # fmt: skip
     new = make_case(world["mediator1"], source=Source.INITIATIVE)
     service.apply_action(new, world["mediator1"], "accept")
@@ -30,7 +31,7 @@ def test_filters_by_status_category_source_and_dates(world, login):
     assert numbers(c.get("/cases?status=accepted").get_data(True)) == [new.number]
     assert numbers(c.get("/cases?category=family").get_data(True)) == [old.number]
     assert numbers(c.get("/cases?source=initiative").get_data(True)) == [new.number]
-    since = (date.today() - timedelta(days=10)).isoformat()
+    since = (local_today() - timedelta(days=10)).isoformat()
     assert numbers(c.get(f"/cases?date_from={since}").get_data(True)) == [new.number]
     assert numbers(c.get(f"/cases?date_to={since}").get_data(True)) == [old.number]
     page = c.get("/cases?status=closed").get_data(True)
@@ -56,7 +57,7 @@ def test_search_by_number_and_party_name(world, login):
 def test_overdue_and_mine_filters(world, login):
     late = make_case(world["mediator1"])
     service.apply_action(late, world["mediator1"], "accept")
-    late.deadline = date.today() - timedelta(days=1)
+    late.deadline = local_today() - timedelta(days=1)
     db.session.commit()
     other = make_case(world["mediator3"])
     service.apply_action(other, world["mediator3"], "accept")
@@ -69,7 +70,7 @@ def test_overdue_and_mine_filters(world, login):
 def test_pages_walk_forward_and_back_without_gaps_or_repeats(app, world, login):
     app.config["CASES_PER_PAGE"] = 4
     for days in (0, 0, 1, 2, 2, 2, 3, 5, 8, 9):
-        make_case(world["mediator1"], registered_on=date.today() - timedelta(days=days))
+        make_case(world["mediator1"], registered_on=local_today() - timedelta(days=days))
     c = login("mediator1")
     seen, url, pages = [], "/cases", []
     while url:

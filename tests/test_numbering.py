@@ -6,6 +6,7 @@ from datetime import date
 from mediation.cases.service import format_case_number
 from mediation.extensions import db
 from mediation.models import Case, User
+from mediation.models.base import local_today
 
 from factories import make_case
 
@@ -20,7 +21,7 @@ def test_numbers_run_per_committee_and_year(world):
     b = make_case(world["mediator1"])
     c = make_case(world["mediator1"])
     d = make_case(world["mediator2"])
-    year = date.today().year
+    year = local_today().year
     assert a.number == "（2025）东街调字第0001号"
     assert b.number == f"（{year}）东街调字第0001号"
     assert c.number == f"（{year}）东街调字第0002号"
@@ -59,6 +60,6 @@ def test_simultaneous_registrations_get_distinct_numbers(app, world):
         t.join(timeout=60)
     assert errors == []
     assert sorted(numbers) == [
-        format_case_number(date.today().year, "东街", n) for n in range(1, 9)
+        format_case_number(local_today().year, "东街", n) for n in range(1, 9)
     ]
     assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 8
