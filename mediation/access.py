@@ -47,9 +47,9 @@ def cases_visible_to(user: User) -> Select:
     if user.role == Role.GRID:
         return query.where(Case.registered_by_id == user.id)
     if user.role == Role.AUDITOR:
-        in_scope = committees_in_scope(user)
-        joint = select(JointCommittee.case_id).where(JointCommittee.committee_id.in_(in_scope))
-        return query.where(or_(Case.committee_id.in_(in_scope), Case.id.in_(joint)))
+        below = committees_in_scope(user)
+        joint = select(JointCommittee.case_id).where(JointCommittee.committee_id.in_(below))
+        return query.where(or_(Case.committee_id.in_(below), Case.id.in_(joint)))
     # Administrators manage accounts and committees, not the parties' personal data.
     return query.where(False)
 
@@ -59,6 +59,10 @@ def case_or_404(user: User, case_id: int) -> Case:
     if case is None:
         abort(404)
     return case
+
+
+def in_scope(user: User, case: Case) -> bool:
+    return db.session.scalar(cases_visible_to(user).where(Case.id == case.id)) is not None
 
 
 def can_see_case_lists(user: User) -> bool:
@@ -122,7 +126,7 @@ def can_read_files(user: User, case: Case) -> bool:
     """Stored files (uploads, generated documents) carry full ID numbers and phones: only the
     case's handlers and the auditors whose scope holds it may fetch them."""
     if user.role == Role.AUDITOR:
-        return db.session.scalar(cases_visible_to(user).where(Case.id == case.id)) is not None
+        return in_scope(user, case)
     return may(user, case, HANDLER)
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from flask import Flask
 from flask_login import current_user
 
-from mediation import access
+from mediation import access, workflow
 from mediation.models.base import LOCAL_TZ, local_today, utcnow
 from mediation.privacy import mask_id_number, mask_phone
 
@@ -26,4 +26,10 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def globals_():
-        return {"access": access, "user": current_user, "now": utcnow(), "today": local_today()}
+        return {
+            "access": access,
+            "workflow": workflow,  # templates ask its state groups, never list states
+            "user": current_user,
+            "now": utcnow(),
+            "today": local_today(),
+        }

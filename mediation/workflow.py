@@ -139,6 +139,12 @@ def missing_for_closing(case: Case) -> list[str]:
 
 # Records may be added and corrected while the case is being worked, until it closes.
 WORKING = (S.SUBMITTED, S.ACCEPTED, S.MEDIATING, S.AGREED, S.FOLLOWED_UP)
+# Mediators are appointed and refusals recorded until an agreement is reached.
+BEFORE_AGREEMENT = (S.SUBMITTED, S.ACCEPTED, S.MEDIATING)
+# The agreement is followed up while the case is in these states.
+AFTER_AGREEMENT = (S.AGREED, S.FOLLOWED_UP)
+# Mediation sessions happen from the start of mediation on (and again after reopening).
+SESSIONS = (S.MEDIATING, *AFTER_AGREEMENT)
 
 
 def ensure_working(case: Case, what: str) -> None:

@@ -323,3 +323,34 @@ def test_signed_scan_becomes_the_signed_copy_of_the_generated_agreement(app, wor
     db.session.refresh(printed)
     assert printed.is_signed and case.agreement.is_effective
     assert EventKind.DOCUMENT in [e.kind for e in case.events]
+
+
+def test_todo_queries_do_not_grow_with_cases(world, login):
+    from sqlalchemy import event
+
+    c = login("mediator1")
+
+    def count() -> int:
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert c.get("/todo").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    def one_of_each():
+        agreed(world)
+        late = mediating(world)
+        late.deadline = local_today() - timedelta(days=1)
+        db.session.commit()
+
+    one_of_each()
+    few = count()
+    for _ in range(4):
+        agreed(world)
+        late = mediating(world)
+        late.deadline = local_today() - timedelta(days=1)
+    db.session.commit()
+    assert count() == few

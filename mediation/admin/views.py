@@ -8,7 +8,7 @@ from mediation import access
 from mediation.admin import service
 from mediation.admin.forms import OrgForm, UserForm
 from mediation.extensions import db
-from mediation.forms import choices
+from mediation.forms import choices, show_refusal
 from mediation.models import Org, User
 from mediation.workflow import WorkflowError
 
@@ -27,14 +27,6 @@ def _org_choices(with_blank: bool = False):
     return choices([(0, "（无，最上一级）"), *rows] if with_blank else rows)
 
 
-def _show_error(form, error: WorkflowError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and error.field != "version":
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def _save(form, obj, save, message, endpoint: str):
     """Save a valid form through the service; a redirect when saved, None when refused (the
     refusal is then shown in the form, with everything typed kept)."""
@@ -45,7 +37,7 @@ def _save(form, obj, save, message, endpoint: str):
         db.session.rollback()
         if error.field == "version" and obj is not None:
             form.version.data = obj.version
-        _show_error(form, error)
+        show_refusal(form, error)
         return None
     flash(message(saved), "success")
     return redirect(url_for(endpoint))

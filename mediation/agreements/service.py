@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from mediation import access, workflow
@@ -148,7 +149,7 @@ def record_follow_up(
     """回访: for every term, whether it was performed; the parties' satisfaction and views."""
     _handler_only(case, user, "填写回访记录")
     agreement = case.agreement
-    if case.status not in (CaseStatus.AGREED, CaseStatus.FOLLOWED_UP):
+    if case.status not in workflow.AFTER_AGREEMENT:
         raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能回访。")
     if agreement is None or not agreement.is_effective:
         raise WorkflowError("调解协议生效后才能回访。")
@@ -320,7 +321,12 @@ def todo_for(user: User) -> dict[str, list]:
     deadlines, agreements waiting for signature, unread reminders."""
     if user.role not in (Role.MEDIATOR, Role.DIRECTOR):
         return {}
-    mine = access.cases_visible_to(user)
+    # The page shows parties and reads agreements per case: load them with the cases, not
+    # one query per row.
+    mine = access.cases_visible_to(user).options(
+        selectinload(Case.parties), selectinload(Case.agreements),
+        selectinload(Case.confirmations),
+    )  # fmt: skip
     if user.role == Role.MEDIATOR:
         mine = mine.where(Case.id.in_(access.assigned_case_ids(user)))
     today = local_today()
@@ -328,8 +334,9 @@ def todo_for(user: User) -> dict[str, list]:
     open_cases = mine.where(Case.status.in_(OPEN_STATUSES)).order_by(Case.deadline)
     overdue = list(db.session.scalars(open_cases.where(Case.deadline < today)))
     due_soon = list(db.session.scalars(open_cases.where(Case.deadline.between(today, soon))))
-    agreed = list(db.session.scalars(mine.where(Case.status.in_(
-        [CaseStatus.AGREED, CaseStatus.FOLLOWED_UP])).order_by(Case.id)))  # fmt: skip
+    agreed = list(
+        db.session.scalars(mine.where(Case.status.in_(workflow.AFTER_AGREEMENT)).order_by(Case.id))
+    )
     awaiting, follow_ups, confirmations = [], [], []
     for case in agreed:
         agreement = case.agreement
@@ -345,7 +352,7 @@ def todo_for(user: User) -> dict[str, list]:
             confirmations.append(case)
     reminders = list(db.session.scalars(
         select(Reminder).where(Reminder.to_id == user.id, Reminder.read_at.is_(None))
-        .order_by(Reminder.sent_at.desc())))  # fmt: skip
+        .options(selectinload(Reminder.sender)).order_by(Reminder.sent_at.desc())))  # fmt: skip
     return {
         "overdue": overdue, "due_soon": due_soon, "follow_ups": follow_ups,
         "confirmations": confirmations, "awaiting": awaiting, "reminders": reminders,

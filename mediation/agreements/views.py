@@ -19,6 +19,7 @@ from mediation.agreements.forms import (
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
 from mediation.extensions import db
+from mediation.forms import refused_status, show_refusal
 from mediation.models import (
     AgreementKind,
     ConfirmationResult,
@@ -45,18 +46,6 @@ def _require_login():
     return None
 
 
-def _show_refusal(form, error: WorkflowError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
-def _page_status(form) -> int:
-    return 400 if request.method == "POST" and (form.errors or form.form_errors) else 200
-
-
 @bp.route("/cases/<int:case_id>/agreement/new", methods=["GET", "POST"])
 def new_agreement(case_id: int):
     case = access.case_or_404(current_user, case_id)
@@ -78,14 +67,14 @@ def new_agreement(case_id: int):
             )  # fmt: skip
         except WorkflowError as error:
             db.session.rollback()
-            _show_refusal(form, error)
+            show_refusal(form, error)
         else:
             flash("已记录调解协议，案件现为“已达成协议”。", "success")
             return redirect(url_for("cases.show", case_id=case.id))
     parties = [p.name for p in case.parties]
     return render_template(
         "agreements/agreement_form.html", form=form, case=case, parties=parties
-    ), _page_status(form)
+    ), refused_status(form, request)
 
 
 @bp.route("/cases/<int:case_id>/agreements/<int:agreement_id>/signed", methods=["POST"])
@@ -122,14 +111,14 @@ def new_follow_up(case_id: int):
             }, form.performance_map())  # fmt: skip
         except WorkflowError as error:
             db.session.rollback()
-            _show_refusal(form, error)
+            show_refusal(form, error)
         else:
             flash("已记录回访。", "success")
             return redirect(url_for("cases.show", case_id=case.id))
     terms = {str(t.id): (n, t) for n, t in enumerate(agreement.terms, start=1)}
     return render_template(
         "agreements/follow_up_form.html", form=form, case=case, terms=terms
-    ), _page_status(form)
+    ), refused_status(form, request)
 
 
 @bp.route("/cases/<int:case_id>/court-referral", methods=["POST"])

@@ -236,7 +236,7 @@ def record_refusal(case: Case, user: User, party_id: int, note: str) -> Case:
     workflow.ensure_working(case, "记录拒绝调解")
     if not access.may(user, case, access.HANDLER):
         raise WorkflowError("您无权为本案件记录当事人拒绝调解。", status=403)
-    if case.status not in (workflow.S.SUBMITTED, workflow.S.ACCEPTED, workflow.S.MEDIATING):
+    if case.status not in workflow.BEFORE_AGREEMENT:
         raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能再记录拒绝调解。")
     party = next((p for p in case.parties if p.id == party_id), None)
     if party is None:
@@ -259,7 +259,7 @@ def assign_mediator(
     workflow.ensure_working(case, "指派调解员")
     if not access.can_assign(user, case):
         raise WorkflowError("只有本调委会主任可以指派调解员。", status=403)
-    if case.status not in (workflow.S.SUBMITTED, workflow.S.ACCEPTED, workflow.S.MEDIATING):
+    if case.status not in workflow.BEFORE_AGREEMENT:
         raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能再指派调解员。")
     mediator = next((m for m in access.assignable_mediators(case) if m.id == mediator_id), None)
     if mediator is None:

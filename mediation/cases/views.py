@@ -22,7 +22,7 @@ from mediation.cases.forms import (
 )
 from mediation.cases.listing import list_cases
 from mediation.cases.panels import PANEL_FORMS
-from mediation.forms import choices
+from mediation.forms import choices, place_refusal, refused_status
 from mediation.models import PartyKind, PartyRole, Role, Source
 from mediation.models.base import local_today
 from mediation.workflow import WorkflowError
@@ -117,11 +117,7 @@ def new():
             flash(f"已登记案件 {case.number}。", "success")
             flash(_draft_key(None), "draft-clear")
             return redirect(url_for("cases.show", case_id=case.id))
-    return _render_form(form, None, _status(form))
-
-
-def _status(form) -> int:
-    return 400 if request.method == "POST" and (form.errors or form.form_errors) else 200
+    return _render_form(form, None, refused_status(form, request))
 
 
 def _render_form(form: CaseForm, case, status: int, conflict=None):
@@ -168,7 +164,7 @@ def edit(case_id: int):
             flash("修改已保存。", "success")
             flash(_draft_key(case), "draft-clear")
             return redirect(url_for("cases.show", case_id=case.id))
-    return _render_form(form, case, 409 if conflict else _status(form), conflict)
+    return _render_form(form, case, 409 if conflict else refused_status(form, request), conflict)
 
 
 def _stored_case_form(case) -> CaseForm:
@@ -265,9 +261,7 @@ def post_on_case(case, key: str, form, do, done: str):
             raise WorkflowError(_form_problem(form), status=400)
         do(form)
     except WorkflowError as error:
-        field = form._fields.get(error.field) if error.field else None
-        if field is not None:  # next to its field, with what was typed still in the form
-            field.errors = [*field.errors, error.message]
+        place_refusal(form, error)  # next to its field, with what was typed still in the form
         return _render_case(
             case, error.status, **{f"{key}_form": form, f"{key}_error": error.message}
         )

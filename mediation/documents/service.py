@@ -111,7 +111,7 @@ def may_generate(user: User, case: Case, kind: DocumentKind) -> bool:
     on demand, and for the director once the case is closed."""
     if kind == K.CASE_FILE:
         if user.role == Role.AUDITOR:
-            return _in_scope(user, case)
+            return access.in_scope(user, case)
         return access.may(user, case, access.HANDLER) and case.status in (
             CaseStatus.CLOSED, CaseStatus.ARCHIVED,
         )  # fmt: skip
@@ -120,10 +120,6 @@ def may_generate(user: User, case: Case, kind: DocumentKind) -> bool:
 
 def may_download(user: User, case: Case) -> bool:
     return access.can_read_files(user, case)
-
-
-def _in_scope(user: User, case: Case) -> bool:
-    return db.session.scalar(access.cases_visible_to(user).where(Case.id == case.id)) is not None
 
 
 # --- Drawing and storing ---------------------------------------------------------------

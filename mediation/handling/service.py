@@ -66,7 +66,7 @@ def may_request_recusal(user: User, case: Case) -> bool:
 
 def may_decide_recusal(user: User, case: Case) -> bool:
     # The mediators belong to the case's own committee, so its director decides.
-    return is_director_of(user, case.committee_id)
+    return access.may(user, case, access.DIRECTOR)
 
 
 def may_record_risk(user: User, case: Case) -> bool:
@@ -75,7 +75,7 @@ def may_record_risk(user: User, case: Case) -> bool:
 
 def may_move(user: User, case: Case) -> bool:
     """Transfer, escalate or add a joint committee: the director of the case's committee."""
-    return is_director_of(user, case.committee_id)
+    return access.may(user, case, access.DIRECTOR)
 
 
 def may_decide_transfer(user: User, transfer: Transfer) -> bool:

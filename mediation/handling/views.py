@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from mediation import access, workflow
 from mediation.cases.panels import register_form
 from mediation.cases.views import _render_case, post_on_case
-from mediation.forms import choices
+from mediation.forms import choices, place_refusal
 from mediation.handling import service
 from mediation.handling.forms import (
     JointForm,
@@ -229,9 +229,7 @@ def transfer_decision(case_id: int):
             pending, current_user, accept, form.note.data or "", form.version.data
         )
     except WorkflowError as error:
-        field = getattr(form, error.field, None) if error.field else None
-        if field is not None:
-            field.errors = [*field.errors, error.message]
+        place_refusal(form, error)
         return _render_case(
             case, error.status, transfer_decision_form=form, transfer_decision_error=error.message
         )

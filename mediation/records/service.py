@@ -15,7 +15,6 @@ from mediation.models import (
     AttachmentKind,
     Case,
     CaseEvent,
-    CaseStatus,
     EventKind,
     InvestigationRecord,
     Participant,
@@ -26,8 +25,6 @@ from mediation.models import (
 from mediation.models.base import LOCAL_TZ, utcnow
 from mediation.records.attachments import store_attachment
 from mediation.workflow import WorkflowError
-
-RECORDABLE = (CaseStatus.MEDIATING, CaseStatus.AGREED, CaseStatus.FOLLOWED_UP)
 
 # Field labels: the forms show them, refusals and the timeline's diffs name fields with them.
 SESSION_LABELS = {
@@ -140,7 +137,7 @@ def _flush_new(case: Case) -> None:
 
 def check_may_record_session(case: Case, user: User) -> None:
     _check_handler(case, user, "填写调解记录")
-    if case.status not in RECORDABLE:
+    if case.status not in workflow.SESSIONS:
         raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能填写调解记录。")
 
 

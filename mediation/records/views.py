@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from mediation import access
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
+from mediation.forms import show_refusal
 from mediation.models import Case, User
 from mediation.models.base import utcnow
 from mediation.records import service
@@ -87,15 +88,6 @@ def _one_of(items, item_id: int):
     return found
 
 
-def _refused(form, error: WorkflowError) -> int:
-    """Put a refusal next to its field when it names one of the form's, else above the form."""
-    if error.field and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-    return error.status
-
-
 def _invalid(form) -> int:
     if "csrf_token" in form.errors:
         form.form_errors.append("页面已过期，请刷新后重新提交。您填写的内容都还在。")
@@ -166,7 +158,7 @@ def _new_record(k: Kind, case_id: int):
     try:
         record = k.create(case, current_user, form.fields())
     except WorkflowError as error:
-        return _render_form(k, case, None, form, status=_refused(form, error))
+        return _render_form(k, case, None, form, status=show_refusal(form, error))
     flash(
         f"已保存{k.title}。签字后的记录、照片或证据材料，可点击该记录下的“上传附件”上传。",
         "success",
@@ -196,7 +188,7 @@ def _edit_record(k: Kind, case_id: int, record_id: int):
         form.merge_saved(record, error.events)
         return _render_form(k, case, record, form, status=409, conflict=error)
     except WorkflowError as error:
-        return _render_form(k, case, record, form, status=_refused(form, error))
+        return _render_form(k, case, record, form, status=show_refusal(form, error))
     flash(f"已保存对{k.title}的修改。", "success")
     flash(_draft_key(k, case, record), "draft-clear")
     return redirect(_case_url(case, f"{k.name}-{record.id}"))
@@ -214,7 +206,7 @@ def _upload(k: Kind, case_id: int, record_id: int):
                 record, current_user, upload_form.file.data, upload_form.attachment_kind()
             )
         except WorkflowError as error:
-            status = _refused(upload_form, error)
+            status = show_refusal(upload_form, error)
         else:
             flash(f"已上传附件“{attachment.original_name}”。", "success")
             return redirect(_record_url(k, case, record))
