@@ -20,6 +20,7 @@ from mediation.models import (
     AgreementKind,
     AttachmentKind,
     DocumentKind,
+    PartyKind,
     PartyRole,
     Performance,
     Satisfaction,
@@ -149,7 +150,7 @@ def test_agreement_pdf_has_every_art29_field_and_embedded_fonts(world, tmp_path)
         "维修楼下天花板", "自行雇工维修", "赔偿损失", "1,500.00", "银行转账",
         f"{(local_today() + timedelta(days=20)):%Y}年",
         "本协议书一式3份，当事人各执一份，人民调解委员会留存一份。",
-        f"申请人（签名、盖章或按指印）{APPLICANT}", f"被申请人（签名、盖章或按指印）{RESPONDENT}",
+        f"申请人{APPLICANT}（签名或按指印）", f"被申请人{RESPONDENT}（签名或按指印）",
         "人民调解员（签名）", "（调委会印章）", "第二十九条", "第三十三条",
         f"第1页共{doc.pages}页", doc.code,
     ):  # fmt: skip
@@ -161,6 +162,36 @@ def test_agreement_pdf_has_every_art29_field_and_embedded_fonts(world, tmp_path)
     names = {row[0].split("+")[-1] for row in rows}
     assert names <= {"Mediation-Song", "Mediation-Song-Bold", "Mediation-Song-Ext"}, names
     assert "Mediation-Song-Ext" in names  # 㛃 came from the shipped extension font
+
+
+def test_an_organisation_party_seals_and_its_representative_signs(world, tmp_path):
+    """A company's long name keeps to one cell line in the party table, and its signature
+    lines are a seal and its legal representative's signature, each with a full blank."""
+    company = "示例县安居物业服务有限责任公司"
+    case = make_case(world["mediator1"], [
+        person(PartyRole.APPLICANT, "赵军", id_number=ID_MALE),
+        {"role": PartyRole.RESPONDENT, "kind": PartyKind.ORGANISATION, "name": company,
+         "legal_representative": "宋美华", "address": "示例县城关镇", "phone": "0571-88886666"},
+    ])  # fmt: skip
+    doc = documents.generate_document(case, world["mediator1"], K.REGISTRATION)
+    layout = text_of(documents.read_document(doc))
+    assert any(company in line and "宋美华" in line for line in layout.splitlines()), layout
+    cases.apply_action(case, world["mediator1"], "accept")
+    cases.apply_action(case, world["mediator1"], "start_mediation")
+    record_session(case, world["mediator1"], {
+        "held_at": utcnow(), "place": "调解室", "mediators": "李调解", "attendees": "赵军、宋美华",
+        "course": "双方陈述。", "result": "未达成一致。",
+    })  # fmt: skip
+    doc = documents.generate_document(case, world["mediator1"], K.SESSION,
+                                      case.session_records[0].id)  # fmt: skip
+    pdf = documents.read_document(doc)
+    text = flat(text_of(pdf))
+    assert "当事人赵军（签名或按指印）" in text
+    assert f"当事人{company}（盖章）" in text and "法定代表人/负责人宋美华（签名）" in text
+    # Every signature line, however long its name, keeps its blank and date on one line.
+    for line in text_of(pdf).splitlines():
+        if "（签名" in line or "（盖章）" in line:
+            assert "年" in line and "日" in line, line
 
 
 def test_every_document_of_the_case_renders_with_its_content(world):
