@@ -29,9 +29,10 @@ class Config:
     UPLOAD_FOLDER: str | None = None  # default: instance/uploads
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
-    # Where residents reach the verification page; printed (as a QR code) on every PDF made
-    # outside a web request, e.g. from the command line.
-    PUBLIC_BASE_URL = "http://localhost"
+    # Where residents reach the verification page, printed (as a QR code) on every PDF. Set it
+    # when mediators use an address residents cannot reach (an intranet host); unset, a PDF
+    # carries the address it was generated through, or http://localhost outside a request.
+    PUBLIC_BASE_URL = ""
     # No Flask-Babel here: the forms carry their Chinese locale themselves (mediation.forms).
     WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token

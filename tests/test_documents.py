@@ -307,7 +307,7 @@ def test_verification_code_resolves_publicly_and_a_modified_pdf_fails(world, cli
     assert client.get(f"/verify?code={doc.code}").status_code == 200
 
 
-def test_pdf_carries_the_qr_code_of_its_verification_url(world, app):
+def test_pdf_carries_the_qr_code_of_its_verification_url(world, app, monkeypatch):
     case = working_case(world)
     with app.test_request_context(base_url="https://tiaojie.example.gov.cn"):
         entry = documents.find_entry(case, K.AGREEMENT, case.agreement.id)
@@ -315,6 +315,10 @@ def test_pdf_carries_the_qr_code_of_its_verification_url(world, app):
     url = "https://tiaojie.example.gov.cn/verify/CODE123"
     assert documents.verify_url("X").endswith("/verify/X")
     assert qr_data_uri(url) in html and "验证码 CODE123" in html
+    # Mediators on an intranet address: the code still leads residents to the public one.
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://gongzhong.example.gov.cn/")
+    with app.test_request_context(base_url="http://10.1.2.3:5000"):
+        assert documents.verify_url("X") == "https://gongzhong.example.gov.cn/verify/X"
 
 
 def test_case_file_has_cover_toc_with_real_page_numbers_scans_and_is_pdf_a(world, tmp_path):

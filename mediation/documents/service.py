@@ -126,10 +126,11 @@ def may_download(user: User, case: Case) -> bool:
 
 
 def verify_url(code: str) -> str:
-    if has_request_context():
-        return url_for("documents.verify", code=code, _external=True)
+    """The address the printed QR code leads to: the public base URL when one is set."""
     base = current_app.config["PUBLIC_BASE_URL"]
-    return f"{base.rstrip('/')}/verify/{code}"
+    if not base and has_request_context():
+        return url_for("documents.verify", code=code, _external=True)
+    return f"{(base or 'http://localhost').rstrip('/')}/verify/{code}"
 
 
 def _copies(case: Case) -> int:
