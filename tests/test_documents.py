@@ -307,6 +307,41 @@ def test_verification_code_resolves_publicly_and_a_modified_pdf_fails(world, cli
     assert client.get(f"/verify?code={doc.code}").status_code == 200
 
 
+def test_checking_a_pdf_is_sized_by_the_document_and_refusals_sit_by_the_field(
+    world, client, app, monkeypatch
+):
+    case = working_case(world)
+    doc = documents.generate_document(case, world["mediator1"], K.AGREEMENT, case.agreement.id)
+    pdf = documents.read_document(doc)
+    url = f"/verify/{doc.code}"
+
+    def check(data: bytes, name: str = "a.pdf"):
+        return client.post(url, data={"file": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")  # fmt: skip
+
+    # A case file can be larger than ordinary uploads: the document's size sets the limit.
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    assert len(pdf) > 4096
+    same = check(pdf)
+    assert same.status_code == 200 and "相符：" in same.get_data(as_text=True)
+    # A file much longer than the document cannot be it: answered, not refused as too large.
+    longer = check(pdf + b"%" * (documents.FORM_OVERHEAD + 1000))
+    assert longer.status_code == 200 and "不相符" in longer.get_data(as_text=True)
+    # A little longer (within the envelope's room): read, and still not the document.
+    assert "不相符" in check(pdf + b"%%EOF\n").get_data(as_text=True)
+    # Not a PDF, or no file: the message is next to the file field.
+    for data, name, message in ((b"GIF89a....", "x.gif", "不是 PDF 文件"),
+                                (b"", "", "请选择文件")):  # fmt: skip
+        page = check(data, name)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 400, message
+        field = html[html.index('data-field="file"') :]
+        assert message in field[: field.index("</div>")], message
+    expired = client.post(url, data={"csrf_token": "x", "file": (io.BytesIO(pdf), "a.pdf")},
+                          content_type="multipart/form-data")  # fmt: skip
+    assert expired.status_code == 400 and "页面已过期" in expired.get_data(as_text=True)
+
+
 def test_pdf_carries_the_qr_code_of_its_verification_url(world, app, monkeypatch):
     case = working_case(world)
     with app.test_request_context(base_url="https://tiaojie.example.gov.cn"):

@@ -5,12 +5,15 @@ from types import SimpleNamespace
 
 from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from mediation import access
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
 from mediation.documents import service
 from mediation.documents.forms import CheckForm, GenerateForm, SignedScanForm
+from mediation.extensions import csrf
+from mediation.forms import refused_status, show_refusal
 from mediation.models import DocumentKind
 from mediation.workflow import WorkflowError
 
@@ -81,31 +84,34 @@ def verify_index():
     code = (request.args.get("code") or "").strip()
     if code:
         return verify(code)
-    return render_template("documents/verify.html", document=None, code="", form=None)
+    return render_template("documents/verify.html", document=None, code="")
 
 
 @bp.route("/verify/<code>", methods=["GET", "POST"])
+@csrf.exempt  # CheckForm checks the token itself, once the upload limit fits the document
 def verify(code: str):
+    """The public page of a code; a POST checks the PDF the holder has against it."""
     document = service.find_by_code(code)
     if document is None:
-        return render_template("documents/verify.html", document=None, code=code, form=None), 404
-    form = CheckForm()
-    result, error, status = None, None, 200
+        return render_template("documents/verify.html", document=None, code=code), 404
+    result = None
     if request.method == "POST":
-        if form.validate():
+        # A case file may be larger than ordinary uploads; a file larger than the document
+        # cannot be it, so it is answered without being read.
+        request.max_content_length = service.upload_limit(document)
+    try:
+        form = CheckForm()
+    except RequestEntityTooLarge:
+        form, result = CheckForm(formdata=None), False
+    else:
+        if request.method == "POST" and form.validate():
             try:
                 result = service.verify_upload(document, form.file.data)
             except WorkflowError as refused:
-                error, status = refused.message, refused.status
-        else:
-            error, status = _problem(form), 400
+                show_refusal(form, refused)
+        elif "csrf_token" in form.errors:
+            form.form_errors.append("页面已过期，请刷新页面后重新选择文件核验。")
     return render_template(
         "documents/verify.html", document=document, facts=service.public_facts(document),
-        code=code, form=form, result=result, error=error,
-    ), status  # fmt: skip
-
-
-def _problem(form) -> str:
-    if "csrf_token" in form.errors:
-        return "页面已过期，请刷新后重试。"
-    return next(iter(form.errors.values()))[0]
+        code=code, form=form, result=result,
+    ), refused_status(form, request)  # fmt: skip
