@@ -58,6 +58,25 @@ def fonts_of(pdf: bytes, tmp_path) -> list[list[str]]:
     return [line.split() for line in out.stdout.splitlines()[2:]]
 
 
+def contents_of(pdf: bytes) -> dict[str, int]:
+    """The case file's table of contents (page 2): entry title → the page it says."""
+    listed = {}
+    for line in text_of(pdf, 2).splitlines():
+        match = re.match(r"\s*(\d+)\s+(\S.*?)\s+(\d+)\s*$", line)
+        if match:
+            listed[match.group(2).replace(" ", "")] = int(match.group(3))
+    return listed
+
+
+# The title each kind of document carries on its first page.
+HEADINGS = {
+    K.APPLICATION: "人民调解申请书", K.REGISTRATION: "人民调解受理登记表",
+    K.INVESTIGATION: "调查记录", K.SESSION: "人民调解记录", K.AGREEMENT: "人民调解协议书",
+    K.TERMINATION: "调解终止告知书", K.FOLLOW_UP: "人民调解回访记录",
+    K.CONFIRMATION: "司法确认申请书",
+}  # fmt: skip
+
+
 def scan_pdf(pages: int = 2) -> bytes:
     body = "".join(f'<p style="break-before: page">扫描页{n}</p>' for n in range(1, pages + 1))
     return render_pdf(f'<html><body style="font-family: Mediation Song">{body}</body></html>')
@@ -368,21 +387,12 @@ def test_case_file_has_cover_toc_with_real_page_numbers_scans_and_is_pdf_a(world
                  APPLICANT, RESPONDENT, "受理日期", "结案日期", "李调解", "保管期限",
                  "短期（10年）"):  # fmt: skip
         assert part in cover, part
-    toc = text_of(pdf, 2)
-    listed = {}
-    for line in toc.splitlines():
-        match = re.match(r"\s*(\d+)\s+(\S.*?)\s+(\d+)\s*$", line)
-        if match:
-            listed[match.group(2).replace(" ", "")] = int(match.group(3))
+    listed = contents_of(pdf)
     titles = [e.title for e in documents.entries(case)]
     assert len(listed) == len(titles) + 2 + 2 + 1, listed  # cover, toc, 2 scans, notes
-    headings = {K.APPLICATION: "人民调解申请书", K.REGISTRATION: "人民调解受理登记表",
-                K.INVESTIGATION: "调查记录", K.SESSION: "人民调解记录",
-                K.AGREEMENT: "人民调解协议书", K.FOLLOW_UP: "人民调解回访记录",
-                K.CONFIRMATION: "司法确认申请书"}  # fmt: skip
     for entry in documents.entries(case):
         first = listed[entry.title.replace(" ", "")]
-        assert flat(headings[entry.kind]) in flat(text_of(pdf, first)), entry.title
+        assert HEADINGS[entry.kind] in flat(text_of(pdf, first)), entry.title
     scan_first = next(v for k, v in listed.items() if "签字.pdf" in k)
     assert "扫描页1" in flat(text_of(pdf, scan_first))
     assert "扫描页2" in flat(text_of(pdf, scan_first + 1))

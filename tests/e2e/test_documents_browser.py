@@ -1,25 +1,25 @@
 """The documents as a new user meets them, on the demo data: mediator1 prints the agreement of
 a case, the PDF reads as a 人民调解协议书, and its printed QR code, decoded from the rendered
-page, opens the public page saying the document is authentic."""
+page, opens the public page saying the document is authentic; auditor1 downloads the case
+file (卷宗) of an archived case, and its table of contents gives the right pages."""
 
-import re
 import subprocess
 
 import pytest
 import zxingcpp
 from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from mediation import demo
+from mediation.documents import service as documents
 from mediation.extensions import db
 from mediation.models import Agreement, AgreementKind, Case, CaseMediator, CaseStatus, User
+from mediation.models import DocumentKind as K
+
+from test_documents import HEADINGS, contents_of, flat, text_of
 
 pytestmark = pytest.mark.e2e
-
-
-def pdf_text(path) -> str:
-    done = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
-    return re.sub(r"\s+", "", done.stdout.decode())
 
 
 def qr_codes_on_first_page(path, tmp_path) -> list[str]:
@@ -63,7 +63,7 @@ def test_mediator_prints_a_demo_agreement_and_its_qr_code_verifies(app, page_as,
     download.value.save_as(pdf)
     assert download.value.suggested_filename.startswith(case.number)
 
-    text = pdf_text(pdf)
+    text = flat(text_of(pdf.read_bytes()))
     for part in ("人民调解协议书", case.number, case.committee.name, "纠纷主要事实",
                  "履行方式", "履行期限", *parties):  # fmt: skip
         assert part in text, part
@@ -88,3 +88,37 @@ def test_mediator_prints_a_demo_agreement_and_its_qr_code_verifies(app, page_as,
         assert "相符：" in phone.locator("main").inner_text()
     finally:
         resident.close()
+
+
+def test_auditor_downloads_the_case_file_of_an_archived_demo_case(app, page_as, tmp_path):
+    assert demo.seed()
+    case = db.session.scalars(  # one that went through agreement and follow-up
+        select(Case).join(Agreement, Agreement.case_id == Case.id)
+        .where(Case.status == CaseStatus.ARCHIVED).order_by(Case.id)
+    ).first()  # fmt: skip
+    assert case.follow_ups and case.agreement.is_effective
+    entries = documents.entries(case)
+    page = page_as("auditor1", demo.PASSWORD)
+    page.goto(f"/cases/{case.id}")
+    page.click("#documents form:has(input[name=kind][value=case_file]) button")
+    page.wait_for_load_state()
+    with page.expect_download() as download:
+        page.click("#documents table.documents a:text('卷宗')")
+    path = tmp_path / "case-file.pdf"
+    download.value.save_as(path)
+    pdf = path.read_bytes()
+
+    total = len(PdfReader(path).pages)
+    assert case.number in flat(text_of(pdf, 1))
+    listed = contents_of(pdf)
+    assert listed["卷内备考表"] == total, listed
+    assert len(listed) >= len(entries) + 3, listed  # cover, contents, documents, notes
+    # Every document starts on the page the contents give, and they come in order.
+    pages = []
+    for entry in entries:
+        first = listed[entry.title.replace(" ", "")]
+        heading = entry.title.split("（")[0] if entry.kind == K.AGREEMENT else HEADINGS[entry.kind]
+        assert heading in flat(text_of(pdf, first)), (entry.title, first)
+        pages.append(first)
+    assert pages == sorted(pages) and pages[0] == 3
+    assert f"第{pages[-1]}页共{total}页" in flat(text_of(pdf, pages[-1]))
