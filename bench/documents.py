@@ -27,7 +27,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import weasyprint  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
-from test_documents import archived_case  # noqa: E402
 
 from mediation import create_app  # noqa: E402
 from mediation.documents import service as documents  # noqa: E402
@@ -37,6 +36,7 @@ from mediation.models.base import utcnow  # noqa: E402
 from mediation.records.service import record_session  # noqa: E402
 
 from factories import build_world  # noqa: E402
+from test_documents import archived_case  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 TARGETS = {"agreement": 8, "case file (40 pages)": 60}
