@@ -1,6 +1,8 @@
 """Two people editing the same case: the second save is refused, shows what changed and keeps
 what the second person typed (STYLE: version_id_col on every editable aggregate)."""
 
+import pytest
+
 from mediation.extensions import db
 from mediation.models import Case, EventKind
 
@@ -76,16 +78,21 @@ def test_second_save_is_refused_with_the_changes_and_keeps_typed_input(world, lo
     assert stored.parties[0].address == "东街社区幸福路8号"
 
 
-def test_both_changing_one_field_is_named_next_to_it(world, login):
+@pytest.mark.parametrize(
+    ("field", "theirs", "mine", "shown"),
+    [("summary", "甲写的情况。", "乙写的情况。", "甲写的情况。"),
+     ("risk_level", "high", "medium", "重大（可能激化）")],  # a choice: named by its label
+)  # fmt: skip
+def test_both_changing_one_field_is_named_next_to_it(world, login, field, theirs, mine, shown):
     case = make_case(world["mediator1"])
     first, second = login("mediator1"), login("director1")
     tab_a, tab_b = edit_page(first, case.id), edit_page(second, case.id)
-    tab_a["summary"] = "甲写的情况。"
+    tab_a[field] = theirs
     first.post(f"/cases/{case.id}/edit", data=tab_a)
-    tab_b["summary"] = "乙写的情况。"
+    tab_b[field] = mine
     page = second.post(f"/cases/{case.id}/edit", data=tab_b).get_data(as_text=True)
-    assert 'id="summary-error">对方已将此项改为“甲写的情况。”' in page
-    assert form_values(page)["summary"] == "乙写的情况。"
+    assert f'id="{field}-error">对方已将此项改为“{shown}”' in page
+    assert form_values(page)[field] == mine
 
 
 def test_status_change_also_conflicts_with_an_open_edit(world, login):

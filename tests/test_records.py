@@ -198,7 +198,7 @@ def test_a_stale_edit_is_refused_keeps_what_was_typed_and_merges_the_rest(world,
     assert again["course"] == "主任补充：李四承认卫生间地漏曾维修过。"  # mine, kept
     assert again["result"] == "双方约定周六上午共同查看。"  # only theirs changed: taken
     assert again["place"] == "社区会议室"  # both changed: mine, and theirs named next to it
-    assert "对方保存的是：“李四家中”。" in html
+    assert "对方已将此项改为“李四家中”。" in html
     db.session.expire_all()
     assert db.session.get(Case, case.id).session_records[0].place == "李四家中"
 
@@ -207,6 +207,16 @@ def test_a_stale_edit_is_refused_keeps_what_was_typed_and_merges_the_rest(world,
     saved = db.session.get(Case, case.id).session_records[0]
     assert saved.place == "社区会议室" and saved.result == "双方约定周六上午共同查看。"
     assert saved.course == "主任补充：李四承认卫生间地漏曾维修过。"
+
+    # Both changed the time too: the other one is shown as it is typed, in local time.
+    tab_c = form_values(page(first, url), "record-form")
+    tab_d = form_values(page(second, url), "record-form")
+    tab_c["held_at"], tab_d["held_at"] = "2026-05-01T09:30", "2026-05-02T15:00"
+    assert first.post(url, data=tab_c).status_code == 302
+    html = second.post(url, data=tab_d).get_data(as_text=True)
+    assert "对方已将此项改为“2026-05-01 09:30”。" in html
+    again = form_values(html, "record-form")
+    assert again["held_at"] == "2026-05-02T15:00" and again["version"] == "4"
 
 
 def test_two_saves_at_the_same_moment_keep_the_later_persons_input(world, login):
@@ -226,7 +236,7 @@ def test_two_saves_at_the_same_moment_keep_the_later_persons_input(world, login)
     response = c.post(url, data=form)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "您的保存未生效" in html and "对方保存的是：“李四家中”。" in html
+    assert "您的保存未生效" in html and "对方已将此项改为“李四家中”。" in html
     assert form_values(html, "record-form")["place"] == "社区会议室"
     db.session.expire_all()
     assert db.session.get(Case, case.id).session_records[0].place == "李四家中"

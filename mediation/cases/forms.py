@@ -22,7 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from mediation.forms import BaseForm, SubForm, enum_choices
+from mediation.forms import BaseForm, EditForm, SubForm, enum_choices
 from mediation.models import (
     CaseStatus,
     Category,
@@ -138,10 +138,8 @@ class PartyForm(SubForm):
         }
 
 
-class CaseForm(BaseForm):
-    version = HiddenField()
-    # What the form showed when it was opened (see snapshot): lets a refused save be merged.
-    base = HiddenField()
+class CaseForm(EditForm):
+    WHOLE = ("parties-",)  # the parties merge as one list
     category = _enum_select(L["category"], Category, blank="请选择", validators=[
         InputRequired("请选择纠纷类型。")])  # fmt: skip
     source = _enum_select(L["source"], Source)
@@ -221,64 +219,3 @@ class FilterForm(SubForm):
     date_to = DateField("至", validators=[Optional()])
     overdue = BooleanField("仅看超期")
     mine = BooleanField("仅看我承办的")
-
-
-# --- Merging a refused save with what was saved meanwhile --------------------------------
-
-_NOT_DATA = ("csrf_token", "version", "base")
-
-
-def snapshot(form: CaseForm) -> dict[str, str]:
-    """The form's values as the browser would post them: {input name: value}."""
-    values: dict[str, str] = {}
-
-    def walk(fields):
-        for f in fields:
-            if f.short_name in _NOT_DATA:
-                continue
-            if isinstance(f, FieldList):
-                for entry in f.entries:
-                    walk(entry.form)
-            elif isinstance(f, BooleanField):
-                if f.data:
-                    values[f.name] = "y"
-            elif isinstance(f, SelectField):
-                values[f.name] = "" if f.data is None else str(f.data)
-            else:
-                values[f.name] = f._value()
-
-    walk(form)
-    return values
-
-
-def _split(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    case = {k: v for k, v in values.items() if not k.startswith("parties-")}
-    parties = {k: v for k, v in values.items() if k.startswith("parties-")}
-    return case, parties
-
-
-def merge(mine: dict, base: dict, theirs: dict) -> tuple[dict[str, str], list[str]]:
-    """Three-way merge of a form: what I typed, what I started from, what is saved now.
-    A field only one side changed takes that side's value; a field both changed keeps mine
-    and is listed as a conflict. Parties merge as a whole list unless only one side touched
-    them."""
-    merged: dict[str, str] = {}
-    conflicts: list[str] = []
-    (m_case, m_parties), (b_case, b_parties), (t_case, t_parties) = (
-        _split(mine), _split(base), _split(theirs))  # fmt: skip
-    for key in sorted(set(m_case) | set(b_case) | set(t_case)):
-        m, b, t = m_case.get(key, ""), b_case.get(key, ""), t_case.get(key, "")
-        if m == b:
-            merged[key] = t
-        elif t in (b, m):
-            merged[key] = m
-        else:
-            merged[key] = m
-            conflicts.append(key)
-    if m_parties == b_parties:
-        merged.update(t_parties)
-    else:
-        merged.update(m_parties)
-        if t_parties != b_parties:
-            conflicts.append("parties")
-    return {k: v for k, v in merged.items() if v != ""}, conflicts

@@ -1,12 +1,10 @@
 """Case pages: list, intake, detail, edit and the workflow actions. Thin: parse, call the
 service, render."""
 
-import json
 import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from werkzeug.datastructures import MultiDict
 
 from mediation import access, workflow
 from mediation.cases import service
@@ -17,8 +15,6 @@ from mediation.cases.forms import (
     FilterForm,
     PartyForm,
     RefusalForm,
-    merge,
-    snapshot,
 )
 from mediation.cases.listing import list_cases
 from mediation.cases.panels import PANEL_FORMS
@@ -171,33 +167,18 @@ def _stored_case_form(case) -> CaseForm:
     """The edit form filled from the database, remembering what it showed (for merging)."""
     form = CaseForm(formdata=None, obj=case)
     form.version.data = case.version
-    form.base.data = json.dumps(snapshot(form), ensure_ascii=False)
-    return form
+    return form.remember_base()
 
 
 def _merged_form(mine: CaseForm, case) -> CaseForm:
-    """After a refused save: the user's input merged with what the other person saved.
-    Fields only one of them changed take that change; fields both changed keep the user's
-    value and say what the other person saved, so the next save is an informed one."""
-    stored = _stored_case_form(case)
-    theirs = snapshot(stored)
-    try:
-        base = json.loads(mine.base.data or "{}")
-    except ValueError:
-        base = {}
-    values, conflicts = merge(snapshot(mine), base, theirs)
-    merged = CaseForm(formdata=MultiDict(values))
-    merged.version.data = stored.version.data
-    merged.base.data = stored.base.data
-    for name in conflicts:
-        if name == "parties":
-            names = "、".join(p.name for p in case.parties)
-            merged.form_errors.append(
-                f"当事人信息您和对方都有修改。下方是您填写的版本；对方保存的当事人为：{names}。"
-            )
-            continue
-        shown = theirs.get(name) or "（空）"
-        merged[name].errors = [f"对方已将此项改为“{shown}”。请确认以哪个为准后再保存。"]
+    """After a refused save: the user's input merged with what the other person saved
+    (EditForm.merged_with), so the next save is an informed one."""
+    merged, lists = mine.merged_with(_stored_case_form(case))
+    if lists:  # the parties: both changed them
+        names = "、".join(p.name for p in case.parties)
+        merged.form_errors.append(
+            f"当事人信息您和对方都有修改。下方是您填写的版本；对方保存的当事人为：{names}。"
+        )
     return merged
 
 

@@ -5,18 +5,17 @@ from datetime import UTC
 from typing import Any
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length
 
-from mediation.forms import BaseForm, choices, enum_choices
+from mediation.forms import BaseForm, EditForm, choices, enum_choices
 from mediation.models import AttachmentKind, ParticipantKind
 from mediation.models.base import LOCAL_TZ
 from mediation.records.service import (
     INVESTIGATION_LABELS,
     PARTICIPANT_LABELS,
     SESSION_LABELS,
-    shown,
 )
 
 S = SESSION_LABELS
@@ -47,40 +46,16 @@ def _held_at(label: str) -> DateTimeLocalField:
     )
 
 
-class RecordForm(BaseForm):
-    """What the session and investigation forms share: the time and the record version."""
+class RecordForm(EditForm):
+    """What the session and investigation forms share: the time, and the version and base
+    that merge a save refused because someone else saved first."""
 
     LABELS: dict[str, str] = {}
-
-    version = HiddenField()
 
     def fields(self) -> dict[str, Any]:
         data = {name: self[name].data for name in self.LABELS}
         data["held_at"] = data["held_at"].astimezone(UTC)
         return data
-
-    def version_seen(self) -> int:
-        return int(self.version.data) if str(self.version.data or "").isdigit() else 0
-
-    def merge_saved(self, record, missed: list) -> None:
-        """After a refused save, merge what was typed with what others saved meanwhile, as
-        the case form does: a field only they changed takes their value, a field both
-        changed keeps the typed value and says what they saved. What the form started from
-        is the "before" of the first missed edit's diff of that field."""
-        base: dict[str, Any] = {}
-        for event in missed:
-            for label, (old, _new) in event.details.get("changes", {}).items():
-                base.setdefault(label, old)
-        for name, typed in self.fields().items():
-            saved = getattr(record, name)
-            label = self.LABELS[name]
-            if shown(typed) == shown(saved) or (missed and label not in base):
-                continue  # the same, or only this user changed it
-            if shown(typed) == base.get(label):
-                self[name].raw_data = None  # else the date-time input shows what was posted
-                self[name].data = saved
-                continue
-            self[name].errors = [*self[name].errors, f"对方保存的是：“{shown(saved)}”。"]
 
 
 class SessionForm(RecordForm):

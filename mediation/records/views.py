@@ -176,7 +176,7 @@ def _edit_record(k: Kind, case_id: int, record_id: int):
         except WorkflowError as error:
             flash(error.message, "error")
             return redirect(_case_url(case, f"{k.name}-{record.id}"))
-        return _render_form(k, case, record, k.form(obj=record))
+        return _render_form(k, case, record, k.form(obj=record).remember_base())
     form = k.form()
     if not form.validate():
         return _render_form(k, case, record, form, status=_invalid(form))
@@ -184,9 +184,8 @@ def _edit_record(k: Kind, case_id: int, record_id: int):
         k.update(record, current_user, form.version_seen(), form.fields())
     except service.RecordConflictError as error:
         # The next save is a deliberate one over what the other person saved.
-        form.version.data = record.version
-        form.merge_saved(record, error.events)
-        return _render_form(k, case, record, form, status=409, conflict=error)
+        merged, _ = form.merged_with(k.form(formdata=None, obj=record).remember_base())
+        return _render_form(k, case, record, merged, status=409, conflict=error)
     except WorkflowError as error:
         return _render_form(k, case, record, form, status=show_refusal(form, error))
     flash(f"已保存对{k.title}的修改。", "success")
@@ -210,7 +209,7 @@ def _upload(k: Kind, case_id: int, record_id: int):
         else:
             flash(f"已上传附件“{attachment.original_name}”。", "success")
             return redirect(_record_url(k, case, record))
-    form = k.form(formdata=None, obj=record)
+    form = k.form(formdata=None, obj=record).remember_base()
     return _render_form(k, case, record, form, status=status, upload_form=upload_form)
 
 
