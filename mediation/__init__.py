@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.errors import register_error_pages
     from mediation.handling.views import bp as handling_bp
     from mediation.records.views import bp as records_bp
+    from mediation.reports.views import bp as reports_bp
 
     for blueprint in (
         auth_bp,
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         handling_bp,
         agreements_bp,
         documents_bp,
+        reports_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

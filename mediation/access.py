@@ -28,7 +28,12 @@ DIRECTOR = "director"  # the committee's director only
 
 def committees_in_scope(user: User) -> Select:
     """Ids of the committees below (or equal to) the user's place in the tree."""
-    return select(Org.id).where(Org.kind == OrgKind.COMMITTEE, Org.path.like(f"{user.org.path}%"))
+    return committees_under(user.org).with_only_columns(Org.id)
+
+
+def committees_under(unit: Org) -> Select:
+    """The committees at or below a unit of the tree."""
+    return select(Org).where(Org.kind == OrgKind.COMMITTEE, Org.path.like(f"{unit.path}%"))
 
 
 def cases_visible_to(user: User) -> Select:
@@ -160,3 +165,20 @@ def assigned_case_ids(user: User) -> Select:
 
 def is_admin(user: User) -> bool:
     return user.role == Role.ADMIN
+
+
+def can_read_statistics(user: User) -> bool:
+    """Directors read their committee's statistics; auditors their part of the tree."""
+    return user.role in (Role.DIRECTOR, Role.AUDITOR)
+
+
+def statistics_units(user: User) -> list[Org]:
+    """The units whose statistics the user may read, in tree order: a director's committee;
+    an auditor's own unit and every unit below it."""
+    if user.role == Role.DIRECTOR:
+        return [user.org]
+    if user.role == Role.AUDITOR:
+        return list(db.session.scalars(
+            select(Org).where(Org.path.like(f"{user.org.path}%")).order_by(Org.path)
+        ))  # fmt: skip
+    return []

@@ -143,6 +143,16 @@ document.addEventListener("DOMContentLoaded", function () {
     kind.addEventListener("change", show);
     show();
   });
+  // Statistics: show the month or the quarter select only when the period asks for it.
+  document.querySelectorAll("form[data-period]").forEach(function (form) {
+    var kind = form.querySelector("#kind");
+    var show = function () { form.setAttribute("data-period", kind.value); };
+    kind.addEventListener("change", show);
+    show();
+  });
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
   document.querySelectorAll("form[data-draft]").forEach(setupDraft);
   var logout = document.querySelector("form[action$='/logout']");
   if (logout) logout.addEventListener("submit", function () { try { sessionStorage.clear(); } catch (err) { /* ignore */ } });

@@ -1,0 +1,1 @@
+"""Statistics for the justice office (DOMAIN §5)."""

@@ -1,0 +1,64 @@
+"""The statistics as a spreadsheet (.xlsx): one sheet per table of the page, numbers as
+numbers (rates as per-cent cells), headed by the unit, the period and the date counted to."""
+
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from mediation.models.base import local_today
+from mediation.reports.service import BREAKDOWN, MEDIATOR, Report, Tally, columns
+
+FORMATS = {"count": "0", "rate": "0.0%", "days": "0.0"}
+
+
+def workbook(report: Report) -> io.BytesIO:
+    book = Workbook()
+    sheets = [
+        ("按单位", "单位", [(unit.name,) for unit, _ in report.by_unit],
+         [t for _, t in report.by_unit], columns()),
+        ("按纠纷类型", "纠纷类型", [(c.label,) for c, _ in report.by_category],
+         [t for _, t in report.by_category], columns(BREAKDOWN)),
+        ("按来源", "案件来源", [(s.label,) for s, _ in report.by_source],
+         [t for _, t in report.by_source], columns(BREAKDOWN)),
+        ("按调解员", "调解员", [(u.name, o.name) for u, o, _ in report.by_mediator],
+         [t for _, _, t in report.by_mediator], columns(MEDIATOR)),
+    ]  # fmt: skip
+    book.remove(book.active)
+    for title, heading, names, tallies, cols in sheets:
+        total = report.total if title != "按调解员" else None
+        _sheet(book.create_sheet(title), report, heading, names, tallies, cols, total)
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out
+
+
+def _sheet(sheet, report: Report, heading: str, names, tallies: list[Tally], cols,
+           total: Tally | None) -> None:  # fmt: skip
+    label_columns = ["单位" if heading == "单位" else heading]
+    if heading == "调解员":
+        label_columns.append("所在单位")
+    sheet.append([f"人民调解工作统计表（{report.unit.name}，{report.period.label}）"])
+    sheet.append([f"统计截至{report.as_of.isoformat()}，制表日期{local_today().isoformat()}"])
+    sheet.append([])
+    sheet.append(label_columns + [label for _, label, _ in cols])
+    for name, tally in zip(names, tallies, strict=True):
+        sheet.append(list(name) + [getattr(tally, attr) for attr, _, _ in cols])
+    if total is not None:
+        sheet.append(["合计"] + [""] * (len(label_columns) - 1)
+                     + [getattr(total, attr) for attr, _, _ in cols])  # fmt: skip
+    sheet["A1"].font = Font(bold=True, size=14)
+    for cell in sheet[4]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", wrap_text=True)
+    first = len(label_columns) + 1
+    for n, (_, _, how) in enumerate(cols):
+        letter = get_column_letter(first + n)
+        sheet.column_dimensions[letter].width = 11
+        for cell in sheet[letter][4:]:
+            cell.number_format = FORMATS[how]
+    for n in range(1, first):
+        sheet.column_dimensions[get_column_letter(n)].width = 26
+    sheet.freeze_panes = sheet.cell(row=5, column=first)

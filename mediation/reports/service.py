@@ -1,0 +1,384 @@
+"""Statistics the justice office reads (DOMAIN §5): for a month, quarter or year and a unit of
+the organisation tree, what was accepted and concluded, how, how fast, and by whom.
+
+What each figure counts (the definitions are printed under the report too):
+- 受理: cases accepted in the period.
+- 调解成功: cases whose first agreement was reached in the period; 调解终止: cases whose
+  mediation was terminated in the period; 调结 is the two together, and the success rate is
+  成功 / 调结. 撤回 (withdrawn after acceptance) is counted apart from 调结.
+- 平均办结天数: from acceptance to agreement or termination, over the cases concluded.
+- 超期办结: concluded in the period after the deadline. 超期未结: still open at the end of the
+  period (or today, for the running period) and past the deadline.
+- 协议履行: cases whose latest follow-up in the period found every term performed.
+- 司法确认: applications made in the period, and confirmations the court decided in it.
+- 报告公安: cases reported to the police in the period; 群体性: group disputes accepted.
+Cases count for the committee that owns them, so a jointly handled case is counted once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from mediation import access
+from mediation.extensions import db
+from mediation.models import (
+    Agreement,
+    Case,
+    CaseEvent,
+    CaseMediator,
+    Category,
+    ConfirmationResult,
+    CourtConfirmation,
+    FollowUp,
+    Org,
+    OrgKind,
+    Performance,
+    PoliceReport,
+    Source,
+    User,
+)
+from mediation.models.base import LOCAL_TZ, local_today
+from mediation.workflow import WorkflowError
+
+KINDS = {"month": "月", "quarter": "季度", "year": "年"}
+
+
+# --- The period -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # month, quarter or year
+    year: int
+    number: int = 1  # the month (1-12) or the quarter (1-4); 1 for a year
+
+    @property
+    def start(self) -> date:
+        month = {"month": self.number, "quarter": 3 * self.number - 2, "year": 1}[self.kind]
+        return date(self.year, month, 1)
+
+    @property
+    def end(self) -> date:
+        """The period's last day."""
+        months = {"month": 1, "quarter": 3, "year": 12}[self.kind]
+        month = self.start.month - 1 + months
+        return date(self.year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.year}年{self.number}月"
+        if self.kind == "quarter":
+            return f"{self.year}年第{self.number}季度"
+        return f"{self.year}年"
+
+    @property
+    def slug(self) -> str:
+        return {"month": f"{self.year}-{self.number:02d}", "quarter": f"{self.year}-Q{self.number}",
+                "year": str(self.year)}[self.kind]  # fmt: skip
+
+    def as_of(self) -> date:
+        """The day open cases are judged on: the period's end, or today while it runs."""
+        return min(self.end, local_today())
+
+
+def make_period(kind: str, year: int, number: int | None) -> Period:
+    """The period asked for, or a WorkflowError naming the field that is wrong."""
+    if kind not in KINDS:
+        raise WorkflowError("请选择统计周期：月、季度或年。", status=400, field="kind")
+    today = local_today()
+    if not 2000 <= year <= today.year:
+        raise WorkflowError(f"年份应在2000年至{today.year}年之间。", status=400, field="year")
+    limit = {"month": 12, "quarter": 4, "year": 1}[kind]
+    number = 1 if kind == "year" else number
+    where = {"month": "month", "quarter": "quarter", "year": "year"}[kind]
+    if number is None or not 1 <= number <= limit:
+        raise WorkflowError(f"请选择{'月份' if kind == 'month' else '季度'}。", status=400,
+                            field=where)  # fmt: skip
+    period = Period(kind, year, number)
+    if period.start > today:
+        raise WorkflowError("所选期间尚未开始。", status=400, field=where)
+    return period
+
+
+def current_period(kind: str = "month") -> Period:
+    today = local_today()
+    number = {"month": today.month, "quarter": (today.month + 2) // 3, "year": 1}[kind]
+    return Period(kind, today.year, number)
+
+
+# --- Which unit --------------------------------------------------------------------------
+
+
+def unit_or_404(user: User, org_id: int | None) -> Org:
+    """The unit asked for among those the user may read (access.statistics_units); their
+    own when none is asked for."""
+    units = access.statistics_units(user)
+    if not units:
+        raise WorkflowError("您的账户不能查看统计。", status=403)
+    for unit in units:
+        if org_id is None or unit.id == org_id:
+            return unit
+    raise WorkflowError("没有这个单位，或不在您的统计范围内。", status=404, field="org")
+
+
+# --- The figures ------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    accepted: int = 0
+    successful: int = 0
+    terminated: int = 0
+    withdrawn: int = 0
+    days: int = 0  # summed over the concluded cases, for the average
+    overdue_concluded: int = 0
+    overdue_open: int = 0
+    open: int = 0
+    group: int = 0
+    police: int = 0
+    followed_up: int = 0
+    performed: int = 0
+    confirm_applied: int = 0
+    confirmed: int = 0
+
+    @property
+    def concluded(self) -> int:
+        return self.successful + self.terminated
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.successful / self.concluded if self.concluded else None
+
+    @property
+    def average_days(self) -> float | None:
+        return self.days / self.concluded if self.concluded else None
+
+
+# The columns of the report, in order: (Tally attribute, heading, how it is written).
+COLUMNS = [
+    ("accepted", "受理", "count"), ("concluded", "调结", "count"),
+    ("successful", "调解成功", "count"), ("success_rate", "成功率", "rate"),
+    ("terminated", "调解终止", "count"), ("withdrawn", "撤回", "count"),
+    ("average_days", "平均办结天数", "days"), ("overdue_concluded", "超期办结", "count"),
+    ("open", "在办", "count"), ("overdue_open", "超期未结", "count"),
+    ("group", "群体性纠纷", "count"), ("police", "报告公安", "count"),
+    ("followed_up", "回访", "count"), ("performed", "协议履行", "count"),
+    ("confirm_applied", "申请司法确认", "count"), ("confirmed", "确认有效", "count"),
+]  # fmt: skip
+# The narrower tables: by category and source, and per mediator.
+BREAKDOWN = ["accepted", "concluded", "successful", "success_rate", "average_days"]
+MEDIATOR = ["accepted", "concluded", "successful", "success_rate", "average_days", "open",
+            "overdue_open"]  # fmt: skip
+
+
+def columns(names: list[str] | None = None) -> list[tuple[str, str, str]]:
+    return [c for c in COLUMNS if names is None or c[0] in names]
+
+
+def written(value: float | None, how: str) -> str:
+    """A figure as the report prints it: a rate in per cent, days to one decimal."""
+    if value is None:
+        return "—"
+    if how == "rate":
+        return f"{value * 100:.1f}%"
+    if how == "days":
+        return f"{value:.1f}"
+    return str(value)
+
+
+@dataclass
+class Report:
+    unit: Org
+    period: Period
+    as_of: date
+    total: Tally
+    by_unit: list[tuple[Org, Tally]]
+    by_category: list[tuple[Category, Tally]]
+    by_source: list[tuple[Source, Tally]]
+    by_mediator: list[tuple[User, Org, Tally]]
+
+
+@dataclass
+class _Facts:
+    """One case, as the statistics see it."""
+
+    id: int
+    committee_id: int
+    category: Category
+    source: Source
+    is_group: bool
+    accepted_on: date
+    deadline: date | None
+    agreed_on: date | None
+    terminated_on: date | None
+    withdrawn_on: date | None
+    flags: set[str] = field(default_factory=set)  # police, followed_up, performed, ...
+
+    @property
+    def concluded_on(self) -> date | None:
+        return self.agreed_on or self.terminated_on
+
+    @property
+    def ended_on(self) -> date | None:
+        ends = [d for d in (self.concluded_on, self.withdrawn_on) if d]
+        return min(ends) if ends else None
+
+
+def _local_day(moment: datetime | None) -> date | None:
+    return moment.astimezone(LOCAL_TZ).date() if moment else None
+
+
+def _utc_bounds(period: Period) -> tuple[datetime, datetime]:
+    start = datetime.combine(period.start, time(), LOCAL_TZ)
+    return start, datetime.combine(period.end + timedelta(days=1), time(), LOCAL_TZ)
+
+
+def _last_event(action: str):
+    return (
+        select(func.max(CaseEvent.at))
+        .where(CaseEvent.case_id == Case.id, CaseEvent.action == action)
+        .scalar_subquery()
+    )
+
+
+def _facts(committee_ids: list[int], period: Period) -> dict[int, _Facts]:
+    first_agreement = (
+        select(func.min(Agreement.reached_on)).where(Agreement.case_id == Case.id).scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Case.id, Case.committee_id, Case.category, Case.source, Case.is_group,
+            Case.accepted_on, Case.deadline, first_agreement, _last_event("terminate"),
+            _last_event("withdraw"),
+        ).where(
+            Case.committee_id.in_(committee_ids), Case.accepted_on.is_not(None),
+            Case.accepted_on <= period.end,
+        )
+    )  # fmt: skip
+    return {
+        row[0]: _Facts(*row[:7], row[7], _local_day(row[8]), _local_day(row[9])) for row in rows
+    }
+
+
+def _flag_activity(facts: dict[int, _Facts], period: Period) -> None:
+    """Mark what happened to each case in the period beyond its acceptance and conclusion."""
+    ids = list(facts)
+    start, end = _utc_bounds(period)
+    for case_id in db.session.scalars(
+        select(PoliceReport.case_id).where(
+            PoliceReport.case_id.in_(ids), PoliceReport.reported_at >= start,
+            PoliceReport.reported_at < end,
+        )
+    ):  # fmt: skip
+        facts[case_id].flags.add("police")
+    latest: dict[int, FollowUp] = {}
+    for visit in db.session.scalars(
+        select(FollowUp)
+        .where(FollowUp.case_id.in_(ids), FollowUp.visited_on.between(period.start, period.end))
+        .order_by(FollowUp.visited_on, FollowUp.id)
+    ):
+        latest[visit.case_id] = visit
+    for case_id, visit in latest.items():
+        facts[case_id].flags.add("followed_up")
+        if visit.performances and all(
+            p.status == Performance.PERFORMED for p in visit.performances
+        ):
+            facts[case_id].flags.add("performed")
+    for confirmation in db.session.scalars(
+        select(CourtConfirmation).where(CourtConfirmation.case_id.in_(ids))
+    ):
+        if period.start <= confirmation.applied_on <= period.end:
+            facts[confirmation.case_id].flags.add("confirm_applied")
+        decided = confirmation.decided_on
+        if (
+            confirmation.result == ConfirmationResult.CONFIRMED
+            and decided
+            and (period.start <= decided <= period.end)
+        ):
+            facts[confirmation.case_id].flags.add("confirmed")
+
+
+def _count(tally: Tally, case: _Facts, period: Period, as_of: date) -> None:
+    within = period.start, period.end
+
+    def inside(day: date | None) -> bool:
+        return day is not None and within[0] <= day <= within[1]
+
+    if inside(case.accepted_on):
+        tally.accepted += 1
+        tally.group += case.is_group
+    if inside(case.agreed_on):
+        tally.successful += 1
+    elif inside(case.terminated_on):
+        tally.terminated += 1
+    if inside(case.concluded_on):
+        tally.days += (case.concluded_on - case.accepted_on).days
+        if case.deadline and case.concluded_on > case.deadline:
+            tally.overdue_concluded += 1
+    if inside(case.withdrawn_on) and not case.concluded_on:
+        tally.withdrawn += 1
+    still_open = case.accepted_on <= as_of and not (case.ended_on and case.ended_on <= as_of)
+    if still_open:
+        tally.open += 1
+        if case.deadline and case.deadline < as_of:
+            tally.overdue_open += 1
+    for flag in case.flags:
+        setattr(tally, flag, getattr(tally, flag) + 1)
+
+
+def build_report(user: User, unit: Org, period: Period) -> Report:
+    """Every figure of DOMAIN §5 for the unit (one the user may read) and the period."""
+    if unit not in access.statistics_units(user):
+        raise WorkflowError("没有这个单位，或不在您的统计范围内。", status=404, field="org")
+    committees = list(db.session.scalars(access.committees_under(unit)))
+    as_of = period.as_of()
+    facts = _facts([c.id for c in committees], period)
+    _flag_activity(facts, period)
+
+    # The rows one level down: each child unit counts the committees below it.
+    children = [unit] if unit.kind == OrgKind.COMMITTEE else sorted(
+        unit.children, key=lambda o: o.path
+    )  # fmt: skip
+    row_of = {}
+    for committee in committees:
+        for child in children:
+            if committee.path.startswith(child.path):
+                row_of[committee.id] = child
+    total = Tally()
+    by_unit = {child.id: Tally() for child in children}
+    by_category: dict[Category, Tally] = defaultdict(Tally)
+    by_source: dict[Source, Tally] = defaultdict(Tally)
+    for case in facts.values():
+        _count(total, case, period, as_of)
+        if case.committee_id in row_of:
+            _count(by_unit[row_of[case.committee_id].id], case, period, as_of)
+        _count(by_category[case.category], case, period, as_of)
+        _count(by_source[case.source], case, period, as_of)
+    return Report(
+        unit=unit, period=period, as_of=as_of, total=total,
+        by_unit=[(child, by_unit[child.id]) for child in children],
+        by_category=[(c, by_category[c]) for c in Category if c in by_category],
+        by_source=[(s, by_source[s]) for s in Source if s in by_source],
+        by_mediator=_by_mediator(facts, period, as_of),
+    )  # fmt: skip
+
+
+def _by_mediator(facts, period: Period, as_of: date) -> list[tuple[User, Org, Tally]]:
+    """Each mediator's cases (as a handler, not removed): new, concluded, open, overdue."""
+    assigned = db.session.execute(
+        select(CaseMediator.case_id, CaseMediator.user_id).where(
+            CaseMediator.case_id.in_(list(facts)), CaseMediator.removed_at.is_(None)
+        )
+    ).all()
+    tallies: dict[int, Tally] = defaultdict(Tally)
+    for case_id, user_id in assigned:
+        _count(tallies[user_id], facts[case_id], period, as_of)
+    users = db.session.scalars(select(User).where(User.id.in_(list(tallies))))
+    rows = [(user, user.org, tallies[user.id]) for user in users]
+    rows = [r for r in rows if r[2].accepted or r[2].concluded or r[2].open or r[2].withdrawn]
+    return sorted(rows, key=lambda r: (r[1].path, -r[2].concluded, r[0].name))

@@ -1,0 +1,63 @@
+"""The statistics page and its spreadsheet. Thin: parse, call the service, render."""
+
+from types import SimpleNamespace
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_login import current_user, login_required
+
+from mediation import access
+from mediation.forms import show_refusal
+from mediation.reports import export, service
+from mediation.reports.forms import StatisticsForm
+from mediation.workflow import WorkflowError
+
+bp = Blueprint("reports", __name__)
+
+
+@bp.app_context_processor
+def _report_helpers():
+    """What templates/reports/ asks: the columns and how a figure is written."""
+    return {"stats": SimpleNamespace(
+        columns=service.columns, written=service.written, BREAKDOWN=service.BREAKDOWN,
+        MEDIATOR=service.MEDIATOR,
+    )}  # fmt: skip
+
+
+def _report():
+    """The form, read from the query string (today's month and the user's own unit when
+    nothing is asked), and the report it asks for, or None with the refusal by its field."""
+    if not access.can_read_statistics(current_user):
+        abort(403)
+    units = access.statistics_units(current_user)
+    now = service.current_period("month")
+    defaults = {"org": units[0].id, "kind": "month", "year": now.year, "month": now.number,
+                "quarter": (now.number + 2) // 3}  # fmt: skip
+    form = StatisticsForm(request.args or None, data=defaults, units=units)
+    if not form.validate():
+        return form, None, 400
+    try:
+        unit = service.unit_or_404(current_user, form.org.data)
+        period = service.make_period(form.kind.data, form.year.data, form.number)
+        return form, service.build_report(current_user, unit, period), 200
+    except WorkflowError as refused:
+        return form, None, show_refusal(form, refused)
+
+
+@bp.route("/statistics")
+@login_required
+def statistics():
+    form, report, status = _report()
+    return render_template("reports/statistics.html", form=form, report=report), status
+
+
+@bp.route("/statistics.xlsx")
+@login_required
+def spreadsheet():
+    form, report, status = _report()
+    if report is None:
+        return render_template("reports/statistics.html", form=form, report=None), status
+    return send_file(
+        export.workbook(report), as_attachment=True, max_age=0,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        download_name=f"人民调解统计-{report.unit.name}-{report.period.slug}.xlsx",
+    )  # fmt: skip
