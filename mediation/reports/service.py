@@ -312,13 +312,16 @@ def _count(tally: Tally, case: _Facts, period: Period, as_of: date) -> None:
     if inside(case.accepted_on):
         tally.accepted += 1
         tally.group += case.is_group
+    concluded = None  # the day it was concluded, when that falls in the period
     if inside(case.agreed_on):
         tally.successful += 1
-    elif inside(case.terminated_on):
+        concluded = case.agreed_on
+    elif inside(case.terminated_on):  # also a case agreed before, reopened and terminated now
         tally.terminated += 1
-    if inside(case.concluded_on):
-        tally.days += (case.concluded_on - case.accepted_on).days
-        if case.deadline and case.concluded_on > case.deadline:
+        concluded = case.terminated_on
+    if concluded:
+        tally.days += (concluded - case.accepted_on).days
+        if case.deadline and concluded > case.deadline:
             tally.overdue_concluded += 1
     if inside(case.withdrawn_on) and not case.concluded_on:
         tally.withdrawn += 1
