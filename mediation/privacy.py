@@ -69,3 +69,14 @@ def mask_phone(value: str) -> str:
 def mask_name(value: str) -> str:
     """张三 → 张*; for pages shown to the public."""
     return value[:1] + "*" * (len(value) - 1) if value else value
+
+
+def public_name(party) -> str:
+    """A party as public pages name it, with its role: a person by the surname only; an
+    organisation by the start and end of its name, so 某某物业有限公司 stays recognisable."""
+    name = party.name
+    if not party.is_person and len(name) > 4:
+        name = name[:2] + "*" * (len(name) - 4) + name[-2:]
+    else:
+        name = mask_name(name)
+    return f"{party.role.label} {name}"

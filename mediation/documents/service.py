@@ -34,7 +34,7 @@ from mediation.models import (
     User,
 )
 from mediation.models.base import LOCAL_TZ, utcnow
-from mediation.privacy import mask_name
+from mediation.privacy import public_name
 from mediation.records.attachments import attachment_path, sniff, upload_folder
 from mediation.workflow import WorkflowError
 
@@ -382,7 +382,7 @@ def public_facts(document: GeneratedDocument) -> dict[str, Any]:
         "latest_version": newer,
         "generated_at": document.generated_at,
         "pages": document.pages,
-        "parties": [f"{p.role.label} {mask_name(p.name)}" for p in case.parties],
+        "parties": [public_name(p) for p in case.parties],
         "signed": document.is_signed,
         "signable": document.kind in SIGNED_KINDS,
         "sha256": document.sha256,
