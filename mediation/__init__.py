@@ -47,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.documents.views import bp as documents_bp
     from mediation.errors import register_error_pages
     from mediation.handling.views import bp as handling_bp
+    from mediation.portal.views import bp as portal_bp
     from mediation.records.views import bp as records_bp
     from mediation.reports.views import bp as reports_bp
 
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
         handling_bp,
         agreements_bp,
         documents_bp,
+        portal_bp,
         reports_bp,
         admin_bp,
     ):

@@ -46,6 +46,7 @@ from mediation.models.handling import (
 )
 from mediation.models.org import Org
 from mediation.models.party import Party
+from mediation.models.portal import LookupFailure
 from mediation.models.record import Attachment, InvestigationRecord, Participant, SessionRecord
 from mediation.models.user import User
 
@@ -72,6 +73,7 @@ __all__ = [
     "GeneratedDocument",
     "InvestigationRecord",
     "JointCommittee",
+    "LookupFailure",
     "MediatorRelation",
     "Org",
     "OrgKind",

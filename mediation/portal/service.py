@@ -1,0 +1,179 @@
+"""What a party (当事人) may see of their own case without an account. They name the case by
+its number and show they are one of its parties by the phone number or the last six
+characters of the ID number they gave at intake. Guesses are throttled, and a refusal never
+says which part was wrong or whether the case exists."""
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from mediation.documents.service import documents_of
+from mediation.extensions import db
+from mediation.models import Case, CaseStatus, DocumentKind, GeneratedDocument, LookupFailure, Party
+from mediation.models.base import utcnow
+from mediation.privacy import normalise_phone, public_name
+from mediation.workflow import WorkflowError
+
+S = CaseStatus
+# Failed lookups allowed in WINDOW for one case number, and from one address.
+MAX_PER_CASE = 5
+MAX_PER_ADDRESS = 20
+WINDOW = timedelta(hours=1)
+# Documents a party holds a copy of, and may print again from here.
+PARTY_DOCUMENTS = (DocumentKind.AGREEMENT, DocumentKind.TERMINATION, DocumentKind.CONFIRMATION)
+
+# Where the case stands, in words for a resident rather than a mediator.
+EXPLAINED = {
+    S.SUBMITTED: "调解申请已提交，人民调解委员会将决定是否受理。",
+    S.ACCEPTED: "人民调解委员会已受理，将指派调解员与您联系。",
+    S.MEDIATING: "调解正在进行，调解员会通知您调解的时间和地点。",
+    S.AGREED: "已达成调解协议，请按协议约定的方式和期限履行。",
+    S.FOLLOWED_UP: "调解员已回访协议的履行情况。",
+    S.CLOSED: "本案已结案。",
+    S.ARCHIVED: "本案已结案归档。",
+    S.REJECTED: "人民调解委员会决定不予受理。",
+    S.WITHDRAWN: "调解申请已撤回。",
+    S.TERMINATED: "调解已终止。",
+}
+STEPS = [("登记", S.SUBMITTED), ("受理", S.ACCEPTED), ("调解", S.MEDIATING),
+         ("达成协议", S.AGREED), ("回访", S.FOLLOWED_UP), ("结案", S.CLOSED)]  # fmt: skip
+ORDER = [S.SUBMITTED, S.ACCEPTED, S.MEDIATING, S.AGREED, S.FOLLOWED_UP, S.CLOSED, S.ARCHIVED]
+
+
+def normalise_number(text: str) -> str:
+    """A case number as typed: half-width brackets and stray spaces are accepted."""
+    return re.sub(r"\s+", "", text or "").replace("(", "（").replace(")", "）")
+
+
+def _proof(text: str) -> str:
+    return re.sub(r"[\s\-()（）]", "", text or "").upper()
+
+
+def _address_key(address: str) -> str:
+    """Addresses are kept only as a keyed hash: enough to count, nothing to read."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return "ip:" + hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _failures(key: str) -> int:
+    return db.session.scalar(
+        select(func.count()).where(LookupFailure.key == key, LookupFailure.at >= utcnow() - WINDOW)
+    )
+
+
+def find_party(number: str, proof: str, address: str) -> Party:
+    """The party of the case numbered `number` whose phone, or ID number's last six
+    characters, is `proof`; else a WorkflowError that says nothing about which was wrong."""
+    number, proof = normalise_number(number), _proof(proof)
+    if not number:
+        raise WorkflowError("请填写案件编号。", status=400, field="number")
+    if not proof:
+        raise WorkflowError("请填写联系电话或公民身份号码后六位。", status=400, field="proof")
+    keys = {f"case:{number}"[:80]: MAX_PER_CASE, _address_key(address): MAX_PER_ADDRESS}
+    if any(_failures(key) >= limit for key, limit in keys.items()):
+        raise WorkflowError(
+            "查询失败次数过多，请一小时后再试，或直接与人民调解委员会联系。", status=429
+        )
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    party = _matching_party(case, proof) if case is not None else None
+    if party is None:
+        db.session.add_all(LookupFailure(key=key) for key in keys)
+        db.session.commit()
+        raise WorkflowError(
+            "案件编号与身份信息不符。请核对人民调解委员会告知您的案件编号，并填写您登记时留下的"
+            "联系电话或公民身份号码后六位。",
+            status=400,
+        )
+    return party
+
+
+def _matching_party(case: Case, proof: str) -> Party | None:
+    for party in case.parties:
+        phone = normalise_phone(party.phone).replace("-", "")
+        if len(proof) >= 7 and phone and hmac.compare_digest(phone, proof):
+            return party
+        id_tail = party.id_number[-6:].upper()
+        if len(proof) == 6 and len(party.id_number) == 18 and hmac.compare_digest(id_tail, proof):
+            return party
+    return None
+
+
+def party_or_none(party_id: int | None) -> Party | None:
+    return db.session.get(Party, party_id) if party_id else None
+
+
+# --- What the party sees ------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    label: str
+    done: bool
+    current: bool
+
+
+def steps(case: Case) -> list[Step]:
+    """The case's way so far, for the progress line. A side exit ends it where it left."""
+    if case.status in ORDER:
+        reached = ORDER.index(case.status)
+        return [Step(label, ORDER.index(s) <= reached, ORDER.index(s) == min(reached, 5))
+                for label, s in STEPS]  # fmt: skip
+    last = {S.REJECTED: 0, S.WITHDRAWN: 1, S.TERMINATED: 2}[case.status]
+    if case.status == S.WITHDRAWN and case.accepted_on is None:
+        last = 0
+    shown = [Step(label, True, False) for label, _ in STEPS[: last + 1]]
+    return [*shown, Step(case.status.label, True, True)]
+
+
+def explanation(case: Case) -> tuple[str, str]:
+    """What the status means for the party, and (for an ending) the routes they were told."""
+    route = ""
+    if case.status in (S.REJECTED, S.TERMINATED):
+        ending = {S.REJECTED: "reject", S.TERMINATED: "terminate"}[case.status]
+        events = [e for e in case.events if e.action == ending]
+        if events:
+            route = (events[-1].details or {}).get("route", "")
+    text = EXPLAINED[case.status]
+    agreement = case.agreement
+    if case.status == S.AGREED and agreement is not None and not agreement.is_effective:
+        text = "已达成调解协议，请到人民调解委员会签署协议书；各方签名、盖章或按指印后协议生效。"
+    return text, route
+
+
+def others(case: Case, party: Party) -> list[str]:
+    """The other parties, masked as on every public page."""
+    return [public_name(p) for p in case.parties if p.id != party.id]
+
+
+def party_documents(case: Case) -> list[GeneratedDocument]:
+    """The newest version of each document the party holds a copy of."""
+    newest: dict[tuple, GeneratedDocument] = {}
+    for document in documents_of(case):
+        if document.kind in PARTY_DOCUMENTS:
+            key = (document.kind, document.source_id)
+            if key not in newest or document.version > newest[key].version:
+                newest[key] = document
+    return sorted(newest.values(), key=lambda d: d.generated_at)
+
+
+def party_document(party: Party, document_id: int) -> GeneratedDocument:
+    for document in party_documents(party.case):
+        if document.id == document_id:
+            return document
+    raise WorkflowError("没有这份文书。", status=404)
+
+
+def key_dates(case: Case) -> list[tuple[str, date]]:
+    agreement = case.agreement
+    found = [("登记日期", case.registered_on), ("受理日期", case.accepted_on)]
+    if case.is_open and case.deadline:
+        found.append(("办理期限", case.deadline))
+    if agreement is not None:
+        found += [("协议达成日期", agreement.reached_on), ("协议生效日期", agreement.effective_on)]
+    found.append(("结案日期", case.closed_on))
+    return [(label, day) for label, day in found if day]

@@ -1,0 +1,57 @@
+"""A resident on a phone, on the demo data: from the login page to their own case, its
+progress, and the agreement they print again; a wrong guess is answered by the field."""
+
+import pytest
+from sqlalchemy import select
+
+from mediation import demo
+from mediation.documents import service as documents
+from mediation.extensions import db
+from mediation.models import Agreement, Case, CaseStatus, DocumentKind, User
+
+pytestmark = pytest.mark.e2e
+
+
+def test_resident_looks_up_their_case_and_prints_the_agreement(app, browser, live, tmp_path):
+    assert demo.seed()
+    case = db.session.scalars(
+        select(Case).join(Agreement, Agreement.case_id == Case.id)
+        .where(Case.status == CaseStatus.FOLLOWED_UP).order_by(Case.id)
+    ).first()  # fmt: skip
+    party = next(p for p in case.parties if p.phone and p.is_person)
+    mediator = db.session.scalar(select(User).where(User.username == "mediator1"))
+    handler = next((m.user for m in case.mediators if m.removed_at is None), mediator)
+    issued = documents.generate_document(case, handler, DocumentKind.AGREEMENT,
+                                         case.agreement.id)  # fmt: skip
+
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN",
+                                  base_url=live.url, accept_downloads=True)  # fmt: skip
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.click("text=查询本人案件")
+        page.fill("#number", case.number.replace("（", "(").replace("）", ")"))
+        page.fill("#proof", "13900000000")
+        page.click("form button[type=submit]")
+        assert "案件编号与身份信息不符" in page.locator("main").inner_text()
+        assert page.locator("#number").input_value().startswith("(")  # kept as typed
+
+        page.fill("#proof", party.phone)
+        page.click("form button[type=submit]")
+        page.wait_for_url("**/portal/case")
+        main = page.locator("main").inner_text()
+        assert case.number in main and "已回访" in main and party.name in main
+        assert page.locator(".progress li.current").inner_text().endswith("回访")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path=str(tmp_path / "portal-case.png"), full_page=True)
+
+        with page.expect_download() as download:
+            page.click("text=下载打印：人民调解协议书")
+        path = tmp_path / "agreement.pdf"
+        download.value.save_as(path)
+        assert path.read_bytes() == documents.read_document(issued)
+
+        page.click("text=结束查询")
+        assert "已结束查询" in page.locator("main").inner_text()
+    finally:
+        context.close()

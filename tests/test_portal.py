@@ -1,0 +1,139 @@
+"""Resident pages (当事人查询): a party looks up their own case by its number and their phone
+or the end of their ID number, sees where it stands with the others masked, prints the
+documents they hold a copy of; guesses are throttled and refusals say nothing specific."""
+
+import time
+
+import pytest
+
+from mediation.cases import service as cases
+from mediation.documents import service as documents
+from mediation.extensions import db
+from mediation.models import DocumentKind, LookupFailure, PartyKind, PartyRole
+from mediation.portal import service as portal
+
+from factories import ID_FEMALE, ID_MALE, make_case
+from test_documents import RESPONDENT, working_case
+
+WRONG = "案件编号与身份信息不符"
+
+
+def look_up(client, number, proof):
+    return client.post("/portal", data={"number": number, "proof": proof})
+
+
+@pytest.mark.parametrize("proof", ["13812345678", " 138 1234 5678 ", ID_MALE[-6:]])
+def test_a_party_finds_their_case_by_phone_or_id_number_end(world, client, proof):
+    case = make_case(world["mediator1"])
+    cases.apply_action(case, world["mediator1"], "accept")
+    response = look_up(client, case.number.replace("（", "(").replace("）", ")"), proof)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/portal/case")
+    html = client.get("/portal/case").get_data(as_text=True)
+    assert case.number in html and "已受理" in html and "将指派调解员" in html
+    assert "申请人 张三" in html  # themselves, in full
+    assert "被申请人 李*" in html and "李四" not in html  # the other party, masked
+    assert ID_MALE not in html and "13812345678" not in html and ID_FEMALE not in html
+    assert 'aria-current="step">受理' in html
+
+
+def test_the_other_party_finds_the_same_case_as_themselves(world, client):
+    case = make_case(world["mediator1"])
+    assert look_up(client, case.number, ID_FEMALE[-6:].lower()).status_code == 302  # x or X
+    html = client.get("/portal/case").get_data(as_text=True)
+    assert "被申请人 李四" in html and "申请人 张*" in html
+
+
+def test_an_organisation_is_named_by_the_start_and_end_of_its_name(world, client):
+    case = make_case(world["mediator1"], [
+        {"role": PartyRole.APPLICANT, "kind": PartyKind.PERSON, "name": "赵军",
+         "phone": "13812345678"},
+        {"role": PartyRole.RESPONDENT, "kind": PartyKind.ORGANISATION,
+         "name": "示例县安居物业服务有限公司", "legal_representative": "宋美华"},
+    ])  # fmt: skip
+    look_up(client, case.number, "13812345678")
+    html = client.get("/portal/case").get_data(as_text=True)
+    assert "被申请人 示例*********公司" in html and "安居" not in html
+
+
+def test_a_wrong_proof_and_an_unknown_case_get_the_same_answer(world, client):
+    case = make_case(world["mediator1"])
+    wrong = look_up(client, case.number, "13800000000")
+    unknown = look_up(client, "（2026）东街调字第9999号", "13812345678")
+    for response in (wrong, unknown):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and WRONG in html
+        assert case.number in html or "9999" in html  # what was typed is kept
+    assert client.get("/portal/case").status_code == 302  # nothing was looked up
+    # Nothing typed is stored: only which case number and a hash of the address failed.
+    keys = {f.key for f in db.session.scalars(db.select(LookupFailure))}
+    assert f"case:{case.number}" in keys and all("1380000" not in k for k in keys)
+
+
+def test_missing_fields_are_named_next_to_them(client):
+    html = client.post("/portal", data={"number": "", "proof": ""}).get_data(as_text=True)
+    number = html[html.index('data-field="number"') :]
+    assert "请填写案件编号。" in number[: number.index("</div>")]
+    assert "请填写联系电话或公民身份号码后六位。" in html
+
+
+def test_guessing_is_stopped_after_five_failures_for_a_case(world, client, app):
+    case = make_case(world["mediator1"])
+    for n in range(portal.MAX_PER_CASE):
+        assert look_up(client, case.number, f"{n:06d}").status_code == 400
+    # Even the right answer is now refused for an hour, from any address.
+    other = app.test_client()
+    blocked = other.post("/portal", data={"number": case.number, "proof": "13812345678"},
+                         environ_base={"REMOTE_ADDR": "10.9.9.9"})  # fmt: skip
+    assert blocked.status_code == 429 and "一小时后再试" in blocked.get_data(as_text=True)
+    # Old failures no longer count.
+    for failure in db.session.scalars(db.select(LookupFailure)):
+        failure.at -= portal.WINDOW
+    db.session.commit()
+    assert look_up(client, case.number, "13812345678").status_code == 302
+
+
+def test_one_address_trying_many_cases_is_stopped(world, client):
+    numbers = [make_case(world["mediator1"]).number for _ in range(3)]
+    for n in range(portal.MAX_PER_ADDRESS):
+        look_up(client, numbers[n % 3] + ("" if n < 3 else f"x{n}"), "000000")
+    assert look_up(client, numbers[0], "13812345678").status_code == 429
+
+
+def test_the_party_prints_the_newest_agreement_and_nothing_else(world, client):
+    case = working_case(world)
+    mediator = world["mediator1"]
+    old = documents.generate_document(case, mediator, DocumentKind.AGREEMENT, case.agreement.id)
+    new = documents.generate_document(case, mediator, DocumentKind.AGREEMENT, case.agreement.id)
+    record = documents.generate_document(case, mediator, DocumentKind.SESSION,
+                                         case.session_records[0].id)  # fmt: skip
+    assert look_up(client, case.number, "13987654321").status_code == 302  # the respondent
+    html = client.get("/portal/case").get_data(as_text=True)
+    assert f"被申请人 {RESPONDENT}" in html and "请到人民调解委员会签署协议书" in html
+    assert new.code in html and old.code not in html and record.code not in html
+    pdf = client.get(f"/portal/documents/{new.id}.pdf")
+    assert pdf.status_code == 200 and pdf.data == documents.read_document(new)
+    for other in (old, record):
+        assert client.get(f"/portal/documents/{other.id}.pdf").status_code == 404
+    other_case = working_case(world)
+    theirs = documents.generate_document(other_case, mediator, DocumentKind.AGREEMENT,
+                                         other_case.agreement.id)  # fmt: skip
+    assert client.get(f"/portal/documents/{theirs.id}.pdf").status_code == 404
+
+
+def test_an_ended_case_names_the_routes_and_the_lookup_expires(world, client):
+    case = make_case(world["mediator1"])
+    mediator = world["mediator1"]
+    cases.apply_action(case, mediator, "accept")
+    cases.apply_action(case, mediator, "start_mediation")
+    cases.apply_action(case, mediator, "terminate", "分歧较大。", "可以向人民法院提起诉讼。")
+    look_up(client, case.number, "13812345678")
+    html = client.get("/portal/case").get_data(as_text=True)
+    assert "调解已终止" in html and "可以向人民法院提起诉讼。" in html
+    assert 'aria-current="step">调解终止' in html
+    with client.session_transaction() as session:
+        session["portal"] = {**session["portal"], "until": time.time() - 1}
+    expired = client.get("/portal/case")
+    assert expired.status_code == 302 and expired.headers["Location"].endswith("/portal")
+    look_up(client, case.number, "13812345678")
+    assert client.post("/portal/leave", data={}).status_code == 302
+    assert client.get("/portal/case").status_code == 302
