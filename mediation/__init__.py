@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mediation.config import DEMO_SECRET_KEY, Config, from_environment, normalise_database_url
 from mediation.extensions import csrf, db, login_manager, migrate
@@ -31,6 +32,12 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     _refuse_demo_secrets(app)
+    if app.config["PROXY_COUNT"]:
+        # Behind that many reverse proxies: the client's address (for the resident lookup's
+        # throttle) and the public host (for printed verification links) come from their
+        # X-Forwarded-* headers.
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

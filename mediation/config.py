@@ -33,6 +33,9 @@ class Config:
     # when mediators use an address residents cannot reach (an intranet host); unset, a PDF
     # carries the address it was generated through, or http://localhost outside a request.
     PUBLIC_BASE_URL = ""
+    # How many reverse proxies (nginx ...) stand in front of the app; 0 when it is reached
+    # directly. Their X-Forwarded-For tells one resident's address from another's.
+    PROXY_COUNT = 0
     # No Flask-Babel here: the forms carry their Chinese locale themselves (mediation.forms).
     WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
@@ -52,6 +55,7 @@ ENV_SETTINGS = {
     "UPLOAD_FOLDER": str,
     "PUBLIC_BASE_URL": str,
     "MAX_UPLOAD_BYTES": int,
+    "PROXY_COUNT": int,
 }
 
 

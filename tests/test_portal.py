@@ -5,7 +5,9 @@ documents they hold a copy of; guesses are throttled and refusals say nothing sp
 import time
 
 import pytest
+from flask import request
 
+from mediation import create_app
 from mediation.cases import service as cases
 from mediation.documents import service as documents
 from mediation.extensions import db
@@ -137,3 +139,13 @@ def test_an_ended_case_names_the_routes_and_the_lookup_expires(world, client):
     look_up(client, case.number, "13812345678")
     assert client.post("/portal/leave", data={}).status_code == 302
     assert client.get("/portal/case").status_code == 302
+
+
+def test_behind_a_proxy_each_resident_is_counted_by_their_own_address():
+    """PROXY_COUNT=1: the address the throttle counts is the one the proxy forwarded."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x",
+                      "PROXY_COUNT": 1})  # fmt: skip
+    app.add_url_rule("/whoami", "whoami", lambda: request.remote_addr or "")
+    response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "10.1.2.3"},
+                                     environ_base={"REMOTE_ADDR": "127.0.0.1"})  # fmt: skip
+    assert response.get_data(as_text=True) == "10.1.2.3"
