@@ -35,26 +35,25 @@ def seed_demo() -> None:
 @click.password_option(prompt="密码")
 def create_admin(username: str, name: str, password: str) -> None:
     """Create the first administrator account (at the top unit of the tree)."""
-    from mediation.auth.service import password_problem
-    from mediation.models import Org, OrgKind, Role, User
+    from mediation.admin.service import create_user
+    from mediation.models import Org, OrgKind, Role
+    from mediation.workflow import WorkflowError
 
     bureau = db.session.scalar(select(Org).where(Org.kind == OrgKind.BUREAU).limit(1))
     if bureau is None:
         raise click.ClickException("请先建立司法局（组织机构）。")
-    user = User(username=username, name=name, role=Role.ADMIN, org=bureau)
-    problem = password_problem(user, password)
-    if problem:
-        raise click.ClickException(problem)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
+    data = {"username": username, "name": name, "role": Role.ADMIN, "org_id": bureau.id}
+    try:
+        create_user(None, data, password)
+    except WorkflowError as refused:
+        raise click.ClickException(refused.message) from None
     click.echo(f"已创建管理员 {username}。")
 
 
 @click.command("audit-verify")
 def audit_verify() -> None:
-    """Check every case's timeline hash chain; exit 1 when any was altered."""
-    from mediation.audit.service import verify_chain
+    """Check every case's timeline and the administration log; exit 1 when any was altered."""
+    from mediation.audit.service import verify_admin_chain, verify_chain
     from mediation.models import Case
 
     broken = 0
@@ -63,6 +62,12 @@ def audit_verify() -> None:
         for problem in problems:
             click.echo(f"{number}: {problem}")
         broken += bool(problems)
-    if broken:
-        raise click.ClickException(f"{broken} 件案件的时间线校验未通过。")
+    admin_problems = verify_admin_chain()
+    for problem in admin_problems:
+        click.echo(f"管理操作日志: {problem}")
+    if broken or admin_problems:
+        raise click.ClickException(
+            f"{broken} 件案件的时间线校验未通过。" if broken else "管理操作日志校验未通过。"
+        )
     click.echo("所有案件时间线校验通过。")
+    click.echo("管理操作日志校验通过。")

@@ -1,7 +1,7 @@
 """User and committee administration in the UI."""
 
 from mediation.extensions import db
-from mediation.models import Org, OrgKind, Role
+from mediation.models import Org, OrgKind, Role, User
 
 from htmlform import form_values
 
@@ -105,3 +105,59 @@ def test_committee_needs_a_unique_short_name_and_a_proper_parent(world, login):
 def test_org_page_lists_the_tree(world, login):
     page = login("admin").get("/admin/orgs").get_data(as_text=True)
     assert page.index("示例县司法局") < page.index("城关镇司法所") < page.index("东街社区")
+
+
+def test_every_account_and_unit_change_is_in_the_administration_log(world, login, app):
+    from mediation.models import AdminEvent
+
+    c = login("admin")
+    data = {"username": "mediator7", "name": "新调解员", "role": "mediator",
+            "org_id": world.committees["河西"].id, "active": "y", "password": "start2026",
+            "phone": "13912345678"}  # fmt: skip
+    assert c.post("/admin/users/new", data=data).status_code == 302
+    user = db.session.scalar(db.select(User).where(User.username == "mediator7"))
+    values = form_values(c.get(f"/admin/users/{user.id}").get_data(True), "card")
+    values.update(role="director", password="newpass2026")
+    assert c.post(f"/admin/users/{user.id}", data=values).status_code == 302
+    committee = world.committees["东街"]
+    values = form_values(c.get(f"/admin/orgs/{committee.id}").get_data(True), "card")
+    values["deadline_days"] = "45"
+    assert c.post(f"/admin/orgs/{committee.id}", data=values).status_code == 302
+
+    entries = db.session.scalars(db.select(AdminEvent).order_by(AdminEvent.id)).all()
+    created, changed, unit = entries[-3:]
+    assert created.user.username == "admin" and created.summary == "新建账户 mediator7"
+    assert created.details["角色"] == ["", "人民调解员"] and created.details["密码"] == [
+        "",
+        "已设置",
+    ]
+    assert created.details["手机号"] == ["", "139****5678"]  # masked, as everywhere
+    assert changed.details == {"角色": ["人民调解员", "调委会主任"], "密码": ["", "已重置"]}
+    assert unit.details == {"办理期限（天）": ["30", "45"]}
+    raw = " ".join(str(e.details) for e in entries)
+    assert "start2026" not in raw and "newpass2026" not in raw and "13912345678" not in raw
+
+    page = c.get("/admin/log").get_data(as_text=True)
+    assert "修改账户 mediator7" in page and "人民调解员 → 调委会主任" in page
+    assert "校验完整" in page and "30 → 45" in page
+    assert login("auditor0").get("/admin/log").status_code == 403
+
+    # Editing an entry afterwards breaks the chain: the page and audit-verify say so.
+    changed.details = {"角色": ["人民调解员", "人民调解员"]}
+    db.session.commit()
+    assert "日志校验未通过" in c.get("/admin/log").get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["audit-verify"])
+    assert result.exit_code != 0 and "管理操作日志" in result.output
+
+
+def test_create_admin_on_the_command_line_is_logged(app, world):
+    from mediation.models import AdminEvent
+
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "root2"], input="adm1n2026\nadm1n2026\n"
+    )
+    assert result.exit_code == 0, result.output
+    entry = db.session.scalars(db.select(AdminEvent).order_by(AdminEvent.id.desc())).first()
+    assert entry.user is None and entry.summary == "新建账户 root2"
+    weak = app.test_cli_runner().invoke(args=["create-admin", "root3"], input="1234\n1234\n")
+    assert weak.exit_code != 0 and "密码" in weak.output

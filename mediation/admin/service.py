@@ -3,10 +3,13 @@
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from mediation.audit.service import record_admin_event, verify_admin_chain
 from mediation.auth.service import password_problem
 from mediation.extensions import db
-from mediation.models import Org, OrgKind, Role, User
+from mediation.models import AdminEvent, Org, OrgKind, Role, User
+from mediation.privacy import mask_phone
 from mediation.workflow import WorkflowError
 
 # Where in the tree each role may sit.
@@ -45,8 +48,45 @@ def _check_role_place(role: Role, org: Org) -> None:
         raise WorkflowError(f"“{role.label}”只能设在{places}。", status=400, field="org_id")
 
 
-def create_user(actor: User, data: dict[str, Any], password: str) -> User:
-    _require_admin(actor)
+def _user_facts(user: User) -> dict[str, str]:
+    """An account as the administration log describes it (the phone masked)."""
+    return {"用户名": user.username, "姓名": user.name, "角色": user.role.label,
+            "所在单位": user.org.name, "手机号": mask_phone(user.phone or ""),
+            "状态": "启用" if user.active else "停用"}  # fmt: skip
+
+
+def _org_facts(org: Org) -> dict[str, str]:
+    facts = {"名称": org.name, "类型": org.kind.label, "状态": "启用" if org.active else "停用",
+             "上级单位": org.parent.name if org.parent else "（无）"}  # fmt: skip
+    if org.kind == OrgKind.COMMITTEE:
+        kind = org.committee_kind.label if org.committee_kind else ""
+        facts |= {"简称": org.short_name or "", "调委会类型": kind,
+                  "办理期限（天）": str(org.deadline_days)}  # fmt: skip
+    return facts
+
+
+def _diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
+    return {k: [before.get(k, ""), v] for k, v in after.items() if before.get(k, "") != v}
+
+
+def _log_and_commit(actor: User | None, action: str, target: str, summary: str,
+                    changes: dict) -> None:  # fmt: skip
+    """Write the change and its administration log entry together, or neither."""
+    if changes:
+        db.session.flush()
+        record_admin_event(actor, action, target, summary, changes)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another administrator's entry took the same place in the chain
+        db.session.rollback()
+        raise WorkflowError("另一位管理员刚刚也做了修改，本次未保存，请再提交一次。",
+                            status=409) from None  # fmt: skip
+
+
+def create_user(actor: User | None, data: dict[str, Any], password: str) -> User:
+    """A new account. actor None is the command line (the first administrator)."""
+    if actor is not None:
+        _require_admin(actor)
     username = data["username"].strip()
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise WorkflowError("该用户名已被使用。", status=400, field="username")
@@ -59,7 +99,9 @@ def create_user(actor: User, data: dict[str, Any], password: str) -> User:
         raise WorkflowError(problem, status=400, field="password")
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
+    _log_and_commit(actor, "create_user", f"user:{user.id}", f"新建账户 {user.username}",
+                    _diff({}, _user_facts(user)) | {"密码": ["", "已设置"]})  # fmt: skip
     return user
 
 
@@ -72,12 +114,15 @@ def update_user(
     _check_role_place(data["role"], org)
     if user.id == actor.id and (data["role"] != Role.ADMIN or not data["active"]):
         raise WorkflowError("不能停用自己的管理员账户或取消自己的管理员角色。", status=400)
+    before = _user_facts(user)
     user.name = data["name"]
     user.role = data["role"]
     user.org = org
     user.phone = data.get("phone") or None
     user.active = data["active"]
-    if data.get("unlock"):
+    changes = _diff(before, _user_facts(user))
+    if data.get("unlock") and (user.locked_until or user.failed_logins):
+        changes["登录锁定"] = ["已锁定", "已解除"]
         user.locked_until = None
         user.failed_logins = 0
     if password:
@@ -85,7 +130,9 @@ def update_user(
         if problem:
             raise WorkflowError(problem, status=400, field="password")
         user.set_password(password)
-    db.session.commit()
+        changes["密码"] = ["", "已重置"]
+    _log_and_commit(actor, "update_user", f"user:{user.id}", f"修改账户 {user.username}",
+                    changes)  # fmt: skip
     return user
 
 
@@ -134,7 +181,8 @@ def create_org(actor: User | None, data: dict[str, Any]) -> Org:
     db.session.add(org)
     db.session.flush()
     org.path = f"{parent.path if parent else '/'}{org.id}/"
-    db.session.commit()
+    _log_and_commit(actor, "create_org", f"org:{org.id}", f"新建{org.kind.label} {org.name}",
+                    _diff({}, _org_facts(org)))  # fmt: skip
     return org
 
 
@@ -145,16 +193,30 @@ def update_org(actor: User, org: Org, version: int | None, data: dict[str, Any])
     _check_version(org, version)
     data = {**data, "kind": org.kind}
     _check_org_fields(data, org)
+    before = _org_facts(org)
     org.name = data["name"]
     if org.kind == OrgKind.COMMITTEE:
         org.short_name = data["short_name"]
         org.committee_kind = data["committee_kind"]
         org.deadline_days = data["deadline_days"] or 30
     org.active = data.get("active", True)
-    db.session.commit()
+    _log_and_commit(actor, "update_org", f"org:{org.id}", f"修改{org.kind.label} {before['名称']}",
+                    _diff(before, _org_facts(org)))  # fmt: skip
     return org
 
 
 def org_tree() -> list[Org]:
     """All units in tree order (by path), for the admin list and the select boxes."""
     return list(db.session.scalars(select(Org).order_by(Org.path)))
+
+
+def log_entries(before: int | None, limit: int) -> list[AdminEvent]:
+    """Administration log entries, newest first, older than entry `before` when given."""
+    query = select(AdminEvent).order_by(AdminEvent.id.desc()).limit(limit)
+    if before:
+        query = query.where(AdminEvent.id < before)
+    return list(db.session.scalars(query))
+
+
+def log_problems() -> list[str]:
+    return verify_admin_chain()

@@ -107,3 +107,18 @@ def org_form(org_id: int | None = None):
             return done
     status = 400 if request.method == "POST" else 200
     return render_template("admin/org_form.html", form=form, org=org), status
+
+
+LOG_PAGE = 100
+
+
+@bp.route("/log")
+def log():
+    """The administration log, newest first, a page at a time (?before=<id>), with the
+    result of checking its hash chain."""
+    before = request.args.get("before", type=int)
+    entries = service.log_entries(before, LOG_PAGE)
+    return render_template(
+        "admin/log.html", entries=entries, problems=service.log_problems(),
+        older=entries[-1].id if len(entries) == LOG_PAGE else None,
+    )  # fmt: skip

@@ -1,12 +1,14 @@
-"""Writing case events and checking that the hash chain of a case's timeline is unbroken."""
+"""Writing case events and administration log entries, and checking that their hash chains
+are unbroken."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 
 from mediation.extensions import db
-from mediation.models import Case, CaseEvent, CaseStatus, EventKind, User
-from mediation.models.audit import GENESIS
+from mediation.models import AdminEvent, Case, CaseEvent, CaseStatus, EventKind, User
+from mediation.models.audit import GENESIS, Chained
 from mediation.models.base import utcnow
 
 
@@ -51,18 +53,41 @@ def record_event(
 
 def verify_chain(case_id: int) -> list[str]:
     """Problems found in one case's timeline, in Chinese; an empty list means it is intact."""
+    return _problems(db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+    ))  # fmt: skip
+
+
+def verify_admin_chain() -> list[str]:
+    """Problems found in the administration log, in Chinese; empty when it is intact."""
+    return _problems(db.session.scalars(select(AdminEvent).order_by(AdminEvent.id)))
+
+
+def _problems(entries: Iterable[Chained]) -> list[str]:
     problems = []
     prev = GENESIS
-    events = db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-    )
-    for event in events:
-        if event.prev_hash != prev:
-            problems.append(f"事件 {event.id} 的前序哈希不符，时间线可能被删改。")
-        if event.compute_hash() != event.hash:
-            problems.append(f"事件 {event.id} 的内容与哈希不符，记录可能被篡改。")
-        prev = event.hash
+    for entry in entries:
+        if entry.prev_hash != prev:
+            problems.append(f"记录 {entry.id} 的前序哈希不符，记录可能被删改。")
+        if entry.compute_hash() != entry.hash:
+            problems.append(f"记录 {entry.id} 的内容与哈希不符，记录可能被篡改。")
+        prev = entry.hash
     return problems
+
+
+def record_admin_event(
+    user: User | None, action: str, target: str, summary: str, changes: dict[str, Any]
+) -> AdminEvent:
+    """Append an entry to the administration log, in the caller's transaction."""
+    prev = db.session.scalar(select(AdminEvent.hash).order_by(AdminEvent.id.desc()).limit(1))
+    entry = AdminEvent(
+        user_id=user.id if user else None, action=action, target=target, summary=summary,
+        details=changes, prev_hash=prev or GENESIS,
+    )  # fmt: skip
+    entry.at = utcnow()
+    entry.hash = entry.compute_hash()
+    db.session.add(entry)
+    return entry
 
 
 def events_since(case: Case, version: int) -> list[CaseEvent]:

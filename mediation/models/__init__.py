@@ -7,7 +7,7 @@ from mediation.models.agreement import (
     FollowUp,
     TermPerformance,
 )
-from mediation.models.audit import CaseEvent
+from mediation.models.audit import AdminEvent, CaseEvent
 from mediation.models.base import Base
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
 from mediation.models.document import DocumentKind, GeneratedDocument
@@ -51,6 +51,7 @@ from mediation.models.record import Attachment, InvestigationRecord, Participant
 from mediation.models.user import User
 
 __all__ = [
+    "AdminEvent",
     "Agreement",
     "AgreementKind",
     "AgreementStatus",

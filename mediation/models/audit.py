@@ -1,4 +1,5 @@
-"""The case timeline: one event per thing done to a case, hash-chained so edits show."""
+"""The case timeline (one event per thing done to a case) and the administration log (one
+entry per change to accounts or the organisation tree), each hash-chained so edits show."""
 
 import hashlib
 import json
@@ -15,7 +16,21 @@ from mediation.models.user import User
 GENESIS = "0" * 64
 
 
-class CaseEvent(Base):
+class Chained:
+    """An entry of a hash chain: its hash covers its content and the previous entry's hash."""
+
+    prev_hash: str
+    hash: str
+
+    def content(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def compute_hash(self) -> str:
+        payload = json.dumps(self.content(), ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256((self.prev_hash + payload).encode()).hexdigest()
+
+
+class CaseEvent(Chained, Base):
     __tablename__ = "case_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +66,29 @@ class CaseEvent(Base):
             "details": self.details,
         }
 
-    def compute_hash(self) -> str:
-        payload = json.dumps(self.content(), ensure_ascii=False, sort_keys=True, default=str)
-        return hashlib.sha256((self.prev_hash + payload).encode()).hexdigest()
+
+class AdminEvent(Chained, Base):
+    """A change to an account or a unit of the tree, by an administrator or (user None) the
+    command line. One chain for the whole system; the unique previous hash keeps two writers
+    from forking it."""
+
+    __tablename__ = "admin_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))  # create_user, update_user, ...
+    target: Mapped[str] = mapped_column(String(40))  # "user:5", "org:3"
+    summary: Mapped[str] = mapped_column(String(200))
+    # What changed, as {"field label": [old, new]}; passwords only as "已重置".
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+    user: Mapped[User | None] = relationship(lazy="joined")
+
+    def content(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(), "user_id": self.user_id, "action": self.action,
+            "target": self.target, "summary": self.summary, "details": self.details,
+        }  # fmt: skip
