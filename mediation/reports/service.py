@@ -21,7 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from mediation import access
 from mediation.extensions import db
@@ -265,73 +266,88 @@ def _facts(committee_ids: list[int], period: Period) -> dict[int, _Facts]:
     }
 
 
-def _flag_activity(facts: dict[int, _Facts], period: Period) -> None:
-    """Mark what happened to each case in the period beyond its acceptance and conclusion."""
-    ids = list(facts)
+def _flag_activity(facts: dict[int, _Facts], committee_ids: list[int], period: Period) -> None:
+    """Mark what happened to each case in the period beyond its acceptance and conclusion.
+    Each query is bounded by the committees and the period, not by a list of case ids."""
     start, end = _utc_bounds(period)
+    owned = Case.committee_id.in_(committee_ids)
+
+    def mark(case_id: int, flag: str) -> None:
+        if case_id in facts:  # a case accepted after the period has nothing to count here
+            facts[case_id].flags.add(flag)
+
     for case_id in db.session.scalars(
-        select(PoliceReport.case_id).where(
-            PoliceReport.case_id.in_(ids), PoliceReport.reported_at >= start,
-            PoliceReport.reported_at < end,
-        )
-    ):  # fmt: skip
-        facts[case_id].flags.add("police")
+        select(PoliceReport.case_id)
+        .join(Case)
+        .where(owned, PoliceReport.reported_at >= start, PoliceReport.reported_at < end)
+    ):
+        mark(case_id, "police")
     latest: dict[int, FollowUp] = {}
     for visit in db.session.scalars(
-        select(FollowUp)
-        .where(FollowUp.case_id.in_(ids), FollowUp.visited_on.between(period.start, period.end))
+        select(FollowUp).join(Case).options(selectinload(FollowUp.performances))
+        .where(owned, FollowUp.visited_on.between(period.start, period.end))
         .order_by(FollowUp.visited_on, FollowUp.id)
-    ):
+    ):  # fmt: skip
         latest[visit.case_id] = visit
     for case_id, visit in latest.items():
-        facts[case_id].flags.add("followed_up")
+        mark(case_id, "followed_up")
         if visit.performances and all(
             p.status == Performance.PERFORMED for p in visit.performances
         ):
-            facts[case_id].flags.add("performed")
+            mark(case_id, "performed")
     for confirmation in db.session.scalars(
-        select(CourtConfirmation).where(CourtConfirmation.case_id.in_(ids))
-    ):
+        select(CourtConfirmation).join(Case).where(owned, or_(
+            CourtConfirmation.applied_on.between(period.start, period.end),
+            CourtConfirmation.decided_on.between(period.start, period.end),
+        ))
+    ):  # fmt: skip
         if period.start <= confirmation.applied_on <= period.end:
-            facts[confirmation.case_id].flags.add("confirm_applied")
+            mark(confirmation.case_id, "confirm_applied")
         decided = confirmation.decided_on
         if (
             confirmation.result == ConfirmationResult.CONFIRMED
             and decided
             and (period.start <= decided <= period.end)
         ):
-            facts[confirmation.case_id].flags.add("confirmed")
+            mark(confirmation.case_id, "confirmed")
 
 
-def _count(tally: Tally, case: _Facts, period: Period, as_of: date) -> None:
-    within = period.start, period.end
+def _counts(case: _Facts, first: date, last: date, as_of: date) -> list[tuple[str, int]]:
+    """What one case adds to each figure it counts in, for the period first..last: worked
+    out once per case, then added to every table the case appears in."""
 
     def inside(day: date | None) -> bool:
-        return day is not None and within[0] <= day <= within[1]
+        return day is not None and first <= day <= last
 
+    found = [(flag, 1) for flag in case.flags]
     if inside(case.accepted_on):
-        tally.accepted += 1
-        tally.group += case.is_group
+        found.append(("accepted", 1))
+        if case.is_group:
+            found.append(("group", 1))
     concluded = None  # the day it was concluded, when that falls in the period
     if inside(case.agreed_on):
-        tally.successful += 1
+        found.append(("successful", 1))
         concluded = case.agreed_on
     elif inside(case.terminated_on):  # also a case agreed before, reopened and terminated now
-        tally.terminated += 1
+        found.append(("terminated", 1))
         concluded = case.terminated_on
     if concluded:
-        tally.days += (concluded - case.accepted_on).days
+        found.append(("days", (concluded - case.accepted_on).days))
         if case.deadline and concluded > case.deadline:
-            tally.overdue_concluded += 1
+            found.append(("overdue_concluded", 1))
     if inside(case.withdrawn_on) and not case.concluded_on:
-        tally.withdrawn += 1
-    still_open = case.accepted_on <= as_of and not (case.ended_on and case.ended_on <= as_of)
-    if still_open:
-        tally.open += 1
+        found.append(("withdrawn", 1))
+    ended = case.ended_on
+    if case.accepted_on <= as_of and not (ended and ended <= as_of):
+        found.append(("open", 1))
         if case.deadline and case.deadline < as_of:
-            tally.overdue_open += 1
-    for flag in case.flags:
-        setattr(tally, flag, getattr(tally, flag) + 1)
+            found.append(("overdue_open", 1))
+    return found
+
+
+def _add(tally: Tally, counts: list[tuple[str, int]]) -> None:
+    for name, n in counts:
+        setattr(tally, name, getattr(tally, name) + n)
 
 
 def build_report(user: User, unit: Org, period: Period) -> Report:
@@ -340,8 +356,9 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
         raise WorkflowError("没有这个单位，或不在您的统计范围内。", status=404, field="org")
     committees = list(db.session.scalars(access.committees_under(unit)))
     as_of = period.as_of()
-    facts = _facts([c.id for c in committees], period)
-    _flag_activity(facts, period)
+    committee_ids = [c.id for c in committees]
+    facts = _facts(committee_ids, period)
+    _flag_activity(facts, committee_ids, period)
 
     # The rows one level down: each child unit counts the committees below it.
     children = [unit] if unit.kind == OrgKind.COMMITTEE else sorted(
@@ -356,31 +373,34 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
     by_unit = {child.id: Tally() for child in children}
     by_category: dict[Category, Tally] = defaultdict(Tally)
     by_source: dict[Source, Tally] = defaultdict(Tally)
+    counts: dict[int, list[tuple[str, int]]] = {}
     for case in facts.values():
-        _count(total, case, period, as_of)
+        counts[case.id] = found = _counts(case, period.start, period.end, as_of)
+        _add(total, found)
         if case.committee_id in row_of:
-            _count(by_unit[row_of[case.committee_id].id], case, period, as_of)
-        _count(by_category[case.category], case, period, as_of)
-        _count(by_source[case.source], case, period, as_of)
+            _add(by_unit[row_of[case.committee_id].id], found)
+        _add(by_category[case.category], found)
+        _add(by_source[case.source], found)
     return Report(
         unit=unit, period=period, as_of=as_of, total=total,
         by_unit=[(child, by_unit[child.id]) for child in children],
         by_category=[(c, by_category[c]) for c in Category if c in by_category],
         by_source=[(s, by_source[s]) for s in Source if s in by_source],
-        by_mediator=_by_mediator(facts, period, as_of),
+        by_mediator=_by_mediator(counts, committee_ids),
     )  # fmt: skip
 
 
-def _by_mediator(facts, period: Period, as_of: date) -> list[tuple[User, Org, Tally]]:
+def _by_mediator(counts, committee_ids) -> list[tuple[User, Org, Tally]]:
     """Each mediator's cases (as a handler, not removed): new, concluded, open, overdue."""
     assigned = db.session.execute(
-        select(CaseMediator.case_id, CaseMediator.user_id).where(
-            CaseMediator.case_id.in_(list(facts)), CaseMediator.removed_at.is_(None)
-        )
+        select(CaseMediator.case_id, CaseMediator.user_id)
+        .join(Case)
+        .where(Case.committee_id.in_(committee_ids), CaseMediator.removed_at.is_(None))
     ).all()
     tallies: dict[int, Tally] = defaultdict(Tally)
     for case_id, user_id in assigned:
-        _count(tallies[user_id], facts[case_id], period, as_of)
+        if case_id in counts:
+            _add(tallies[user_id], counts[case_id])
     users = db.session.scalars(select(User).where(User.id.in_(list(tallies))))
     rows = [(user, user.org, tallies[user.id]) for user in users]
     rows = [r for r in rows if r[2].accepted or r[2].concluded or r[2].open or r[2].withdrawn]
