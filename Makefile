@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 export FLASK_APP := mediation
 
-.PHONY: run test lint bench clean venv system-deps system-deps-runtime
+.PHONY: run serve test lint bench clean venv system-deps system-deps-runtime
 
 # wildcard: the package metadata may not exist yet in a fresh checkout, and a missing
 # prerequisite would otherwise stop make with "No rule to make target".
@@ -31,6 +31,14 @@ run: system-deps-runtime venv
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# Production: migrate, then serve with waitress (a production WSGI server, pure Python) on
+# HOST:PORT. Settings come from the environment (README: Configuration); no demo data.
+HOST ?= 127.0.0.1
+THREADS ?= 8
+serve: system-deps-runtime venv
+	$(BIN)/flask db upgrade
+	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call mediation:create_app
 
 test: system-deps venv
 	$(BIN)/ruff check mediation tests bench
