@@ -9,10 +9,10 @@ from mediation.models.base import Base, UTCDateTime, utcnow
 
 
 class LookupFailure(Base):
-    """A failed lookup of a case by a resident. The key names what was tried (a case number,
-    or a keyed hash of the address it came from), never the digits typed. Kept for an hour:
-    too many for one key block further lookups, so the last six digits of an ID number cannot
-    be guessed."""
+    """A lookup of a case by a resident that failed (or is being checked). The key is a keyed
+    hash of the case number typed or of the address it came from: nothing typed can be read
+    back. Kept a day: too many for one key block further lookups, so the last six characters
+    of an ID number cannot be guessed."""
 
     __tablename__ = "lookup_failures"
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from mediation.documents.service import documents_of
 from mediation.extensions import db
@@ -20,10 +20,11 @@ from mediation.privacy import normalise_phone, public_name
 from mediation.workflow import WorkflowError
 
 S = CaseStatus
-# Failed lookups allowed in WINDOW for one case number, and from one address.
-MAX_PER_CASE = 5
-MAX_PER_ADDRESS = 20
-WINDOW = timedelta(hours=1)
+# Lookups that may fail, per case number and per address, within each window. The ID tail
+# is six characters, so the daily limit is what makes guessing it take months.
+LIMITS = [("case", 5, timedelta(hours=1)), ("case", 10, timedelta(days=1)),
+          ("address", 20, timedelta(hours=1))]  # fmt: skip
+KEPT = max(window for _, _, window in LIMITS)
 # Documents a party holds a copy of, and may print again from here.
 PARTY_DOCUMENTS = (DocumentKind.AGREEMENT, DocumentKind.TERMINATION, DocumentKind.CONFIRMATION)
 
@@ -54,41 +55,48 @@ def _proof(text: str) -> str:
     return re.sub(r"[\s\-()（）]", "", text or "").upper()
 
 
-def _address_key(address: str) -> str:
-    """Addresses are kept only as a keyed hash: enough to count, nothing to read."""
+def _hashed(kind: str, value: str) -> str:
+    """What a lookup is counted by, kept only as a keyed hash: the case number as typed (a
+    resident may have typed a phone number there) or the address it came from."""
     key = current_app.config["SECRET_KEY"].encode()
-    return "ip:" + hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:40]
-
-
-def _failures(key: str) -> int:
-    return db.session.scalar(
-        select(func.count()).where(LookupFailure.key == key, LookupFailure.at >= utcnow() - WINDOW)
-    )
+    return f"{kind}:" + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def find_party(number: str, proof: str, address: str) -> Party:
     """The party of the case numbered `number` whose phone, or ID number's last six
-    characters, is `proof`; else a WorkflowError that says nothing about which was wrong."""
+    characters, is `proof`; else a WorkflowError that says nothing about which was wrong.
+
+    Every attempt is written down before the answer is checked, and the count includes it,
+    so parallel guesses are counted too; a right answer takes its record back."""
     number, proof = normalise_number(number), _proof(proof)
     if not number:
         raise WorkflowError("请填写案件编号。", status=400, field="number")
     if not proof:
         raise WorkflowError("请填写联系电话或公民身份号码后六位。", status=400, field="proof")
-    keys = {f"case:{number}"[:80]: MAX_PER_CASE, _address_key(address): MAX_PER_ADDRESS}
-    if any(_failures(key) >= limit for key, limit in keys.items()):
-        raise WorkflowError(
-            "查询失败次数过多，请一小时后再试，或直接与人民调解委员会联系。", status=429
-        )
+    now = utcnow()
+    keys = {"case": _hashed("case", number), "address": _hashed("ip", address)}
+    db.session.execute(delete(LookupFailure).where(LookupFailure.at < now - KEPT))
+    attempt = [LookupFailure(key=key, at=now) for key in keys.values()]
+    db.session.add_all(attempt)
+    db.session.commit()
+    for kind, limit, window in LIMITS:
+        tried = db.session.scalar(select(func.count()).where(
+            LookupFailure.key == keys[kind], LookupFailure.at >= now - window
+        ))  # fmt: skip
+        if tried > limit:
+            raise WorkflowError("查询失败次数过多，请稍后再试，或直接与人民调解委员会联系。",
+                                status=429)  # fmt: skip
     case = db.session.scalar(select(Case).where(Case.number == number))
     party = _matching_party(case, proof) if case is not None else None
     if party is None:
-        db.session.add_all(LookupFailure(key=key) for key in keys)
-        db.session.commit()
         raise WorkflowError(
             "案件编号与身份信息不符。请核对人民调解委员会告知您的案件编号，并填写您登记时留下的"
             "联系电话或公民身份号码后六位。",
             status=400,
         )
+    for record in attempt:
+        db.session.delete(record)
+    db.session.commit()
     return party
 
 
