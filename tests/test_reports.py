@@ -91,6 +91,33 @@ def test_every_figure_counts_its_outcome_in_the_period(world, month_of_work):
     assert earlier.total.open == 1 and earlier.as_of == last_month
 
 
+def test_a_reopened_case_is_open_again_and_a_unit_without_committees_has_empty_figures(
+    world, login
+):
+    from test_documents import working_case
+
+    case = working_case(world)  # agreed today
+    cases.apply_action(case, world["mediator1"], "reopen", "被申请人未按期维修。")
+    case.deadline = local_today() - timedelta(days=1)
+    db.session.commit()
+    committee = world.committees["东街"]
+    report = reports.build_report(world["director1"], committee, this_month())
+    assert report.total.successful == 1  # it was agreed this month
+    assert report.total.open == 1 and report.total.overdue_open == 1  # and is worked again
+    cases.apply_action(case, world["mediator1"], "withdraw", "申请人撤回。")
+    report = reports.build_report(world["director1"], committee, this_month())
+    assert report.total.withdrawn == 1 and report.total.open == 0
+
+    # A new office with nothing below it yet: its page shows zeros, not an error.
+    from mediation.admin.service import create_org
+    from mediation.models import OrgKind
+
+    office = create_org(None, {"kind": OrgKind.OFFICE, "name": "新设司法所",
+                               "parent_id": world.bureau.id})  # fmt: skip
+    page = login("auditor0").get(f"/statistics?org={office.id}")
+    assert page.status_code == 200 and tiles(page.get_data(as_text=True))["受理"] == "0"
+
+
 def test_periods_run_from_their_first_to_their_last_day():
     assert (Period("month", 2024, 2).start, Period("month", 2024, 2).end) == (
         date(2024, 2, 1), date(2024, 2, 29))  # fmt: skip

@@ -8,7 +8,8 @@ What each figure counts (the definitions are printed under the report too):
   成功 / 调结. 撤回 (withdrawn after acceptance) is counted apart from 调结.
 - 平均办结天数: from acceptance to agreement or termination, over the cases concluded.
 - 超期办结: concluded in the period after the deadline. 超期未结: still open at the end of the
-  period (or today, for the running period) and past the deadline.
+  period (or today, for the running period) and past the deadline; a case reopened after
+  its agreement (重新调解) is open again.
 - 协议履行: cases whose latest follow-up in the period found every term performed.
 - 司法确认: applications made in the period, and confirmations the court decided in it.
 - 报告公安: cases reported to the police in the period; 群体性: group disputes accepted.
@@ -215,19 +216,35 @@ class _Facts:
     is_group: bool
     accepted_on: date
     deadline: date | None
-    agreed_on: date | None
-    terminated_on: date | None
-    withdrawn_on: date | None
+    agreed_on: date | None  # the first agreement: the day the case counts as successful
+    # The last time each of these happened; their order matters within a day.
+    agreed_at: datetime | None
+    terminated_at: datetime | None
+    withdrawn_at: datetime | None
+    reopened_at: datetime | None  # the last 重新调解, which undoes the agreement's ending
     flags: set[str] = field(default_factory=set)  # police, followed_up, performed, ...
+
+    @property
+    def terminated_on(self) -> date | None:
+        return _local_day(self.terminated_at)
+
+    @property
+    def withdrawn_on(self) -> date | None:
+        return _local_day(self.withdrawn_at)
 
     @property
     def concluded_on(self) -> date | None:
         return self.agreed_on or self.terminated_on
 
-    @property
-    def ended_on(self) -> date | None:
-        ends = [d for d in (self.concluded_on, self.withdrawn_on) if d]
-        return min(ends) if ends else None
+    def ended_by(self, day: date) -> bool:
+        """Whether the case had ended (agreed, terminated or withdrawn) by the end of that day
+        and had not been reopened after its last ending."""
+        ends = [at for at in (self.agreed_at, self.terminated_at, self.withdrawn_at)
+                if at and _local_day(at) <= day]  # fmt: skip
+        if not ends:
+            return False
+        reopened = self.reopened_at
+        return not (reopened and reopened > max(ends) and _local_day(reopened) <= day)
 
 
 def _local_day(moment: datetime | None) -> date | None:
@@ -254,16 +271,14 @@ def _facts(committee_ids: list[int], period: Period) -> dict[int, _Facts]:
     rows = db.session.execute(
         select(
             Case.id, Case.committee_id, Case.category, Case.source, Case.is_group,
-            Case.accepted_on, Case.deadline, first_agreement, _last_event("terminate"),
-            _last_event("withdraw"),
+            Case.accepted_on, Case.deadline, first_agreement, _last_event("reach_agreement"),
+            _last_event("terminate"), _last_event("withdraw"), _last_event("reopen"),
         ).where(
             Case.committee_id.in_(committee_ids), Case.accepted_on.is_not(None),
             Case.accepted_on <= period.end,
         )
     )  # fmt: skip
-    return {
-        row[0]: _Facts(*row[:7], row[7], _local_day(row[8]), _local_day(row[9])) for row in rows
-    }
+    return {row[0]: _Facts(*row) for row in rows}
 
 
 def _flag_activity(facts: dict[int, _Facts], committee_ids: list[int], period: Period) -> None:
@@ -335,10 +350,9 @@ def _counts(case: _Facts, first: date, last: date, as_of: date) -> list[tuple[st
         found.append(("days", (concluded - case.accepted_on).days))
         if case.deadline and concluded > case.deadline:
             found.append(("overdue_concluded", 1))
-    if inside(case.withdrawn_on) and not case.concluded_on:
+    if inside(case.withdrawn_on):
         found.append(("withdrawn", 1))
-    ended = case.ended_on
-    if case.accepted_on <= as_of and not (ended and ended <= as_of):
+    if case.accepted_on <= as_of and not case.ended_by(as_of):
         found.append(("open", 1))
         if case.deadline and case.deadline < as_of:
             found.append(("overdue_open", 1))
