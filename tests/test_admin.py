@@ -134,6 +134,13 @@ def test_every_account_and_unit_change_is_in_the_administration_log(world, login
     assert created.details["手机号"] == ["", "139****5678"]  # masked, as everywhere
     assert changed.details == {"角色": ["人民调解员", "调委会主任"], "密码": ["", "已重置"]}
     assert unit.details == {"办理期限（天）": ["30", "45"]}
+    # A change only to a phone's middle digits is a change too (logged masked).
+    values = form_values(c.get(f"/admin/users/{user.id}").get_data(True), "card")
+    values["phone"] = "13900005678"
+    assert c.post(f"/admin/users/{user.id}", data=values).status_code == 302
+    phone = db.session.scalars(db.select(AdminEvent).order_by(AdminEvent.id.desc())).first()
+    assert phone.details == {"手机号": ["139****5678", "139****5678"]}
+    entries = db.session.scalars(db.select(AdminEvent).order_by(AdminEvent.id)).all()
     raw = " ".join(str(e.details) for e in entries)
     assert "start2026" not in raw and "newpass2026" not in raw and "13912345678" not in raw
 

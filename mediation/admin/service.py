@@ -49,9 +49,10 @@ def _check_role_place(role: Role, org: Org) -> None:
 
 
 def _user_facts(user: User) -> dict[str, str]:
-    """An account as the administration log describes it (the phone masked)."""
+    """An account as the administration log compares it (the phone in full, so a change to
+    its middle digits is seen; _diff masks it)."""
     return {"用户名": user.username, "姓名": user.name, "角色": user.role.label,
-            "所在单位": user.org.name, "手机号": mask_phone(user.phone or ""),
+            "所在单位": user.org.name, "手机号": user.phone or "",
             "状态": "启用" if user.active else "停用"}  # fmt: skip
 
 
@@ -66,7 +67,11 @@ def _org_facts(org: Org) -> dict[str, str]:
 
 
 def _diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
-    return {k: [before.get(k, ""), v] for k, v in after.items() if before.get(k, "") != v}
+    """{label: [old, new]} for what changed; a phone only ever masked."""
+    changes = {k: [before.get(k, ""), v] for k, v in after.items() if before.get(k, "") != v}
+    if "手机号" in changes:
+        changes["手机号"] = [mask_phone(v) if v else "" for v in changes["手机号"]]
+    return changes
 
 
 def _log_and_commit(actor: User | None, action: str, target: str, summary: str,
@@ -99,7 +104,11 @@ def create_user(actor: User | None, data: dict[str, Any], password: str) -> User
         raise WorkflowError(problem, status=400, field="password")
     user.set_password(password)
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same username created at the same moment
+        db.session.rollback()
+        raise WorkflowError("该用户名已被使用。", status=400, field="username") from None
     _log_and_commit(actor, "create_user", f"user:{user.id}", f"新建账户 {user.username}",
                     _diff({}, _user_facts(user)) | {"密码": ["", "已设置"]})  # fmt: skip
     return user
