@@ -127,8 +127,8 @@ def snapshot(form: Form) -> dict[str, str]:
                     values[f.name] = "y"
             elif isinstance(f, SelectField):
                 values[f.name] = "" if f.data is None else str(f.data)
-            else:
-                values[f.name] = f._value()
+            else:  # browsers post a textarea's line breaks as CRLF, the database keeps LF
+                values[f.name] = f._value().replace("\r\n", "\n")
 
     walk(form)
     return values

@@ -219,6 +219,25 @@ def test_a_stale_edit_is_refused_keeps_what_was_typed_and_merges_the_rest(world,
     assert again["held_at"] == "2026-05-02T15:00" and again["version"] == "4"
 
 
+def test_line_breaks_as_a_browser_posts_them_are_not_a_change(world, login):
+    """Browsers post a textarea's line breaks as CRLF; the stored text has LF. A refused
+    save must not take the untouched two-line text for the user's own change."""
+    case = mediating(world)
+    record = add_session(world, case, course="第一段：双方陈述。\n第二段：调解员释法。")
+    url = f"/cases/{case.id}/sessions/{record.id}"
+    first, second = login("mediator1"), login("director1")
+    tab_a = form_values(page(first, url), "record-form")
+    tab_b = form_values(page(second, url), "record-form")
+    tab_a["course"] = "第一段：双方陈述。\r\n第二段：调解员释法，双方同意。"
+    assert first.post(url, data=tab_a).status_code == 302
+    tab_b["course"] = tab_b["course"].replace("\n", "\r\n")  # as the browser sends it
+    tab_b["place"] = "社区会议室"
+    html = second.post(url, data=tab_b).get_data(as_text=True)
+    again = form_values(html, "record-form")
+    assert "对方已将此项改为" not in html  # no conflict: only the other person changed it
+    assert "双方同意" in again["course"] and again["place"] == "社区会议室"
+
+
 def test_two_saves_at_the_same_moment_keep_the_later_persons_input(world, login):
     case = mediating(world)
     record = add_session(world, case)
