@@ -22,6 +22,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.from_object(Config)
     app.config.from_pyfile("config.py", silent=True)
+    if app.config.get("DATABASE_URL"):  # the same name in instance/config.py as in the environment
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.update(from_environment())
     app.config.update(config or {})
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
@@ -31,6 +33,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+    # A request may carry the largest upload and the form around it.
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 2 * 1024 * 1024
     _refuse_demo_secrets(app)
     if app.config["PROXY_COUNT"]:
         # Behind that many reverse proxies: the client's address (for the resident lookup's

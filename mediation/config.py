@@ -28,7 +28,6 @@ class Config:
     # Uploads (evidence, photos, signed scans): where they live and how large they may be.
     UPLOAD_FOLDER: str | None = None  # default: instance/uploads
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     # Where residents reach the verification page, printed (as a QR code) on every PDF. Set it
     # when mediators use an address residents cannot reach (an intranet host); unset, a PDF
     # carries the address it was generated through, or http://localhost outside a request.
@@ -39,7 +38,6 @@ class Config:
     # No Flask-Babel here: the forms carry their Chinese locale themselves (mediation.forms).
     WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
-    TIMEZONE = "Asia/Shanghai"
 
 
 # Environment variables that override settings, with the type to read them as.

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from mediation.extensions import db
-from mediation.models import Base, Case, CaseStatus, Org, User
+from mediation.models import Base, Case, CaseStatus, Org, OrgKind, User
 
 
 def test_migrations_build_exactly_the_models_schema(app):
@@ -60,3 +60,31 @@ def test_audit_verify_fails_on_a_tampered_timeline(app):
     db.session.commit()
     result = runner.invoke(args=["audit-verify"])
     assert result.exit_code != 0 and case.number in result.output
+
+
+def test_a_new_system_gets_its_bureau_and_first_administrator_from_one_command(app):
+    runner = app.test_cli_runner()
+    missing = runner.invoke(args=["create-admin", "root"], input="adm1n2026\nadm1n2026\n")
+    assert missing.exit_code != 0 and "--bureau" in missing.output
+    done = runner.invoke(args=["create-admin", "root", "--bureau", "测试县司法局"],
+                         input="adm1n2026\nadm1n2026\n")  # fmt: skip
+    assert done.exit_code == 0, done.output
+
+    user = db.session.scalar(db.select(User).where(User.username == "root"))
+    assert user.org.name == "测试县司法局" and user.org.kind == OrgKind.BUREAU
+
+
+def test_settings_that_follow_from_others():
+    from mediation import create_app
+
+    megabytes = 1024 * 1024
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x",
+                      "MAX_UPLOAD_BYTES": 40 * megabytes, "DEFAULT_DEADLINE_DAYS": 45})  # fmt: skip
+    assert app.config["MAX_CONTENT_LENGTH"] > 40 * megabytes  # room for the largest upload
+    with app.app_context():
+        from mediation.admin.forms import OrgForm
+        from mediation.admin.service import default_deadline_days
+
+        with app.test_request_context():
+            assert OrgForm(formdata=None).deadline_days.data == 45
+        assert default_deadline_days() == 45

@@ -1,5 +1,6 @@
 """Account and committee forms for the administrator."""
 
+from flask import current_app
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
@@ -42,8 +43,8 @@ class OrgForm(BaseForm):
         "调委会类型", choices=enum_choices(CommitteeKind, "—"), validators=[Optional()]
     )
     parent_id = SelectField("上级单位", coerce=int, validate_choice=False)
-    deadline_days = IntegerField(
-        "办理期限（天）", default=30,
+    deadline_days = IntegerField(  # a new committee's form starts at DEFAULT_DEADLINE_DAYS
+        "办理期限（天）", default=lambda: current_app.config["DEFAULT_DEADLINE_DAYS"],
         validators=[Optional(), NumberRange(1, 365, "办理期限应在1到365天之间。")],
     )  # fmt: skip
     active = BooleanField("启用", default=True)

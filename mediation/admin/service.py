@@ -2,10 +2,11 @@
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from mediation.audit.service import record_admin_event, verify_admin_chain
+from mediation.audit.service import record_admin_event, verify_admin_page
 from mediation.auth.service import password_problem
 from mediation.extensions import db
 from mediation.models import AdminEvent, Org, OrgKind, Role, User
@@ -173,6 +174,11 @@ def _check_org_fields(data: dict[str, Any], org: Org | None = None) -> None:
             raise WorkflowError("请选择调委会类型。", status=400, field="committee_kind")
 
 
+def default_deadline_days() -> int:
+    """The deadline a committee gets unless its own is set (DEFAULT_DEADLINE_DAYS)."""
+    return current_app.config["DEFAULT_DEADLINE_DAYS"]
+
+
 def create_org(actor: User | None, data: dict[str, Any]) -> Org:
     """A new 司法局, 司法所 or committee. actor None is the command line (demo data, setup)."""
     if actor is not None:
@@ -185,7 +191,7 @@ def create_org(actor: User | None, data: dict[str, Any]) -> Org:
         kind=data["kind"], name=data["name"], parent=parent,
         short_name=data.get("short_name") if committee else None,
         committee_kind=data.get("committee_kind") if committee else None,
-        deadline_days=data.get("deadline_days") or 30,
+        deadline_days=data.get("deadline_days") or default_deadline_days(),
     )  # fmt: skip
     db.session.add(org)
     db.session.flush()
@@ -207,7 +213,7 @@ def update_org(actor: User, org: Org, version: int | None, data: dict[str, Any])
     if org.kind == OrgKind.COMMITTEE:
         org.short_name = data["short_name"]
         org.committee_kind = data["committee_kind"]
-        org.deadline_days = data["deadline_days"] or 30
+        org.deadline_days = data["deadline_days"] or default_deadline_days()
     org.active = data.get("active", True)
     _log_and_commit(actor, "update_org", f"org:{org.id}", f"修改{org.kind.label} {before['名称']}",
                     _diff(before, _org_facts(org)))  # fmt: skip
@@ -227,5 +233,5 @@ def log_entries(before: int | None, limit: int) -> list[AdminEvent]:
     return list(db.session.scalars(query))
 
 
-def log_problems() -> list[str]:
-    return verify_admin_chain()
+def log_problems(entries: list[AdminEvent]) -> list[str]:
+    return verify_admin_page(entries)

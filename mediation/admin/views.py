@@ -115,10 +115,10 @@ LOG_PAGE = 100
 @bp.route("/log")
 def log():
     """The administration log, newest first, a page at a time (?before=<id>), with the
-    result of checking its hash chain."""
+    hash chain checked across the page shown."""
     before = request.args.get("before", type=int)
     entries = service.log_entries(before, LOG_PAGE)
     return render_template(
-        "admin/log.html", entries=entries, problems=service.log_problems(),
+        "admin/log.html", entries=entries, problems=service.log_problems(entries),
         older=entries[-1].id if len(entries) == LOG_PAGE else None,
     )  # fmt: skip

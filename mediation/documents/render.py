@@ -1,13 +1,14 @@
 """HTML → PDF with WeasyPrint, using only the fonts shipped in static/fonts and files on disk:
-no network, one FontConfiguration (and its registered @font-face rules) per process."""
+no network, one FontConfiguration (and its registered @font-face rules) per process.
+WeasyPrint is imported on the first render, not when the app starts: every `flask` command
+and every worker start would otherwise pay half a second for it."""
 
+import atexit
 import threading
 from functools import cache
 from pathlib import Path
 
 import segno
-from weasyprint import CSS, HTML, URLFetcher
-from weasyprint.text.fonts import FontConfiguration
 
 FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
 
@@ -24,14 +25,21 @@ FONT_FACES = f"""
 _lock = threading.Lock()
 
 
-def _fetcher() -> URLFetcher:
+def _fetcher():
+    from weasyprint import URLFetcher
+
     # Fonts, scans and the QR code come from disk or data: URIs; anything else is refused.
     return URLFetcher(allowed_protocols={"file", "data"})
 
 
 @cache
-def _fonts() -> tuple[FontConfiguration, CSS]:
+def _fonts():
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
     font_config = FontConfiguration()
+    # Let it go before the interpreter tears WeasyPrint's modules down: its finaliser needs them.
+    atexit.register(_fonts.cache_clear)
     faces = CSS(string=FONT_FACES, font_config=font_config, url_fetcher=_fetcher())
     return font_config, faces
 
@@ -39,6 +47,8 @@ def _fonts() -> tuple[FontConfiguration, CSS]:
 def render_pdf(html: str, *, base_url: Path | None = None, pdf_variant: str | None = None) -> bytes:
     """The PDF for an HTML page drawn by one of templates/documents/. `base_url` is the folder
     relative file references resolve against (the upload folder for scans)."""
+    from weasyprint import HTML
+
     font_config, faces = _fonts()
     with _lock:
         document = HTML(string=html, base_url=str(base_url or FONTS), url_fetcher=_fetcher())
