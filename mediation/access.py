@@ -140,7 +140,7 @@ def can_register(user: User) -> bool:
 
 
 def can_assign(user: User, case: Case) -> bool:
-    return user.role == Role.DIRECTOR and user.org_id == case.committee_id
+    return may(user, case, DIRECTOR)
 
 
 def assignable_mediators(case: Case) -> list[User]:

@@ -99,9 +99,8 @@ def agreement_in_force(case: Case, data: dict[str, Any]) -> None:
 
 def has_unperformed_term(case: Case, data: dict[str, Any]) -> None:
     """Rule 9: mediation is reopened when the agreement was not (fully) performed."""
-    agreement = case.agreement
-    visits = [f for f in case.follow_ups if agreement and f.agreement_id == agreement.id]
-    if visits and visits[-1].all_performed:
+    visit = case.latest_follow_up
+    if visit and visit.all_performed:
         raise WorkflowError("最近一次回访显示协议已全部履行，无需重新调解。")
 
 
@@ -121,22 +120,37 @@ def missing_for_closing(case: Case) -> list[str]:
             missing.append("已生效的调解协议")
         elif not any(f.agreement_id == agreement.id for f in case.follow_ups):
             missing.append("协议履行情况的回访记录")
-    ending = {S.TERMINATED: "terminate", S.REJECTED: "reject", S.WITHDRAWN: "withdraw"}
-    if case.status in ending:
+    if case.status in ENDING_ACTIONS:
         names = {
             S.TERMINATED: "调解终止告知（原因和其他途径）",
             S.REJECTED: "不予受理的理由和告知途径",
             S.WITHDRAWN: "撤回申请的记录",
         }
-        if not any(e.action == ending[case.status] and e.reason for e in case.events):
+        event = case.last_event(ENDING_ACTIONS[case.status])
+        if event is None or not event.reason:
             missing.append(names[case.status])
+    return missing + pending_decisions(case)
+
+
+def pending_decisions(case: Case) -> list[str]:
+    """Decisions others still owe on the case; they can no longer be made once it has ended
+    (ensure_working), so a case does not end or close while one is pending."""
+    pending = []
     if any(t.status == TransferStatus.PENDING for t in case.transfers):
-        missing.append("待接收的移交须先处理")
+        pending.append("待接收的移交须先处理")
     if any(r.decision == RecusalDecision.PENDING for r in case.recusals):
-        missing.append("待决定的回避申请须先决定")
-    return missing
+        pending.append("待决定的回避申请须先决定")
+    return pending
 
 
+def nothing_pending(case: Case, data: dict[str, Any]) -> None:
+    pending = pending_decisions(case)
+    if pending:
+        raise WorkflowError(f"{'；'.join(pending)}，之后才能结束本案。")
+
+
+# The side exits, and the action that leads to each.
+ENDING_ACTIONS = {S.TERMINATED: "terminate", S.REJECTED: "reject", S.WITHDRAWN: "withdraw"}
 # Records may be added and corrected while the case is being worked, until it closes.
 WORKING = (S.SUBMITTED, S.ACCEPTED, S.MEDIATING, S.AGREED, S.FOLLOWED_UP)
 # Mediators are appointed and refusals recorded until an agreement is reached.
@@ -153,6 +167,19 @@ def ensure_working(case: Case, what: str) -> None:
         raise WorkflowError(f"本案已归档，不能{what}。如需更正，请在案件页添加“归档后补充说明”。")
     if case.status not in WORKING:
         raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能{what}。")
+
+
+def may_work_on(user: User, case: Case) -> bool:
+    """Whether the user may add to or correct the case's records now: a handler of a case
+    still being worked. Templates ask this; services call ensure_handler."""
+    return case.status in WORKING and access.may(user, case, access.HANDLER)
+
+
+def ensure_handler(case: Case, user: User, what: str) -> None:
+    """Refuse unless the case is still worked (rule 12) and the user is one of its handlers."""
+    ensure_working(case, what)
+    if not access.may(user, case, access.HANDLER):
+        raise WorkflowError(f"只有本案调解员或调委会主任可以{what}。", status=403)
 
 
 # --- Effects: the case fields a transition sets. --------------------------------------------
@@ -203,7 +230,8 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "reject", "不予受理", (S.SUBMITTED,), S.REJECTED, access.COMMITTEE,
-            reason="不予受理的理由", route="告知当事人的解决途径", button="danger",
+            guards=(nothing_pending,), reason="不予受理的理由", route="告知当事人的解决途径",
+            button="danger",
             help="依法应由专门机关处理，或法院、公安、行政机关已受理或处理的纠纷，不予受理。",
         ),
         Action(
@@ -212,11 +240,13 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "withdraw", "撤回", (S.SUBMITTED, S.ACCEPTED, S.MEDIATING), S.WITHDRAWN,
-            access.HANDLER, reason="撤回的原因（申请人的意思表示）", button="secondary",
+            access.HANDLER, guards=(nothing_pending,), reason="撤回的原因（申请人的意思表示）",
+            button="secondary",
         ),
         Action(
             "terminate", "调解终止", (S.ACCEPTED, S.MEDIATING), S.TERMINATED, access.HANDLER,
-            reason="终止调解的原因", route="告知当事人可以选择的其他途径", button="danger",
+            guards=(nothing_pending,), reason="终止调解的原因",
+            route="告知当事人可以选择的其他途径", button="danger",
             help="调解不成，或当事人拒绝、要求终止调解时使用（《人民调解法》第二十三、二十六条）。",
         ),
         Action(

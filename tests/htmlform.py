@@ -21,6 +21,7 @@ class _FormReader(HTMLParser):
             self.depth_template += 1
         if tag == "form" and self.form_class in (a.get("class") or "").split():
             self.inside = True
+            self.seen: set[str] = set()
         if not self.inside or self.depth_template:
             return
         name = a.get("name")
@@ -32,6 +33,10 @@ class _FormReader(HTMLParser):
                 if "checked" in a:
                     self.values[name] = a.get("value", "y")
                 return
+            # A browser would post both; the app reads the first. A form that names a field
+            # twice is a bug in the page, so say so rather than pick one.
+            assert name not in self.seen, f"the form has two fields named {name!r}"
+            self.seen.add(name)
             self.values[name] = a.get("value") or ""
         elif tag == "select" and name:
             self._select, self._select_first = name, None

@@ -23,6 +23,7 @@ from mediation.records.service import record_session
 from mediation.workflow import WorkflowError
 
 from factories import make_case
+from htmlform import form_values
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -182,6 +183,24 @@ def test_court_confirmation_within_thirty_days(world):
                                           ConfirmationResult.CONFIRMED, local_today(),
                                           "（2026）示0101民特1号")  # fmt: skip
     assert c.result == ConfirmationResult.CONFIRMED
+
+
+def test_the_courts_ruling_is_recorded_through_the_case_page(world, login):
+    """The form as the case page draws it, posted unchanged but for the ruling."""
+    from mediation.models import ConfirmationResult
+
+    case = effective(world)
+    agreements.apply_for_confirmation(case, world["mediator1"], local_today(), "示例县人民法院")
+    c = login("mediator1")
+    values = form_values(c.get(f"/cases/{case.id}").get_data(as_text=True),
+                         "confirmation-result-form")  # fmt: skip
+    values.update(result="confirmed", decided_on=local_today().isoformat(),
+                  reference="（2026）示0101民特1号")  # fmt: skip
+    response = c.post(f"/cases/{case.id}/confirmations/{case.confirmations[0].id}", data=values)
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Case, case.id).confirmations[0]
+    assert saved.result == ConfirmationResult.CONFIRMED and saved.reference.endswith("民特1号")
 
 
 def test_deadline_extended_once_by_the_director(world):

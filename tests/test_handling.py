@@ -345,6 +345,19 @@ def test_only_one_pending_transfer_at_a_time(world, login, case):
     assert "尚待对方接收" in response.get_data(as_text=True)
 
 
+def test_a_case_with_a_pending_transfer_does_not_end_until_it_is_decided(world, login, case):
+    """The receiving director can no longer decide once the case has ended, and a case with
+    an undecided transfer cannot be closed: so it may not end while the transfer waits."""
+    assert transfer_to(login("director1"), case, world.committees["河西"].id).status_code == 302
+    with pytest.raises(WorkflowError) as refused:
+        cases.apply_action(case, world["director1"], "withdraw", "申请人撤回。")
+    assert "待接收的移交须先处理" in refused.value.message
+    assert fresh(case.id).status == CaseStatus.ACCEPTED
+    assert decide_transfer(login("director2"), case.id, "decline", "不属本村。").status_code == 302
+    cases.apply_action(fresh(case.id), world["director1"], "withdraw", "申请人撤回。")
+    assert fresh(case.id).status == CaseStatus.WITHDRAWN
+
+
 def test_only_the_director_transfers(world, login, case):
     response = transfer_to(login("mediator1"), case, world.committees["河西"].id)
     assert response.status_code == 403

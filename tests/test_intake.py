@@ -5,6 +5,7 @@ from mediation.models import Case, CaseStatus, EventKind, PartyKind, Source
 from mediation.models.base import local_today
 
 from factories import ID_FEMALE, ID_MALE
+from htmlform import form_values
 
 
 def party(i: int, role: str, name: str, **extra) -> dict:
@@ -128,6 +129,18 @@ def test_grid_worker_reports_are_grid_reports(world, login):
     assert "上报纠纷" in page and 'name="source"' not in page
     assert c.post("/cases/new", data=intake_form(source="court")).status_code == 302
     assert only_case().source == Source.GRID_REPORT
+    # Their edit form does not ask either, and saves; a posted source is ignored.
+    case = only_case()
+    values = form_values(c.get(f"/cases/{case.id}/edit").get_data(as_text=True))
+    assert "source" not in values
+    values.update(summary="网格员补充的情况。", source="court")
+    assert c.post(f"/cases/{case.id}/edit", data=values).status_code == 302
+    db.session.expire_all()
+    case = only_case()
+    assert case.summary == "网格员补充的情况。" and case.source == Source.GRID_REPORT
+    # A version that is not a number is a stale form, not a server error.
+    values["version"] = "abc"
+    assert c.post(f"/cases/{case.id}/edit", data=values).status_code == 409
 
 
 def test_referral_needs_the_referring_body(world, login):

@@ -165,6 +165,24 @@ def test_an_ended_case_names_the_routes_and_the_lookup_expires(world, client):
     assert client.get("/portal/case").status_code == 302
 
 
+def test_the_progress_line_ends_where_the_case_left_the_way(world, client):
+    mediator = world["mediator1"]
+    during = make_case(mediator)  # withdrawn during mediation
+    for action in ("accept", "start_mediation"):
+        cases.apply_action(during, mediator, action)
+    cases.apply_action(during, mediator, "withdraw", "申请人撤回。")
+    look_up(client, during.number, "13812345678")
+    html = client.get("/portal/case").get_data(as_text=True)
+    assert '<li class="done">调解</li>' in html and 'aria-current="step">已撤回' in html
+    early = make_case(mediator)  # terminated straight after acceptance
+    cases.apply_action(early, mediator, "accept")
+    cases.apply_action(early, mediator, "terminate", "当事人拒绝调解。", "可以向法院起诉。")
+    look_up(client, early.number, "13812345678")
+    html = client.get("/portal/case").get_data(as_text=True)
+    assert '<li class="done">受理</li>' in html and ">调解</li>" not in html
+    assert 'aria-current="step">调解终止' in html
+
+
 def test_behind_a_proxy_each_resident_is_counted_by_their_own_address():
     """PROXY_COUNT=1: the address the throttle counts is the one the proxy forwarded."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x",

@@ -24,7 +24,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from mediation.forms import BaseForm, SubForm, enum_choices
+from mediation.forms import BaseForm, EditForm, SubForm, enum_choices
 from mediation.models import AgreementKind, ConfirmationResult, Performance, Satisfaction
 
 
@@ -140,8 +140,10 @@ class ConfirmationForm(BaseForm):
     court = StringField("受理的人民法院", validators=[Length(max=100)])
 
 
-class ConfirmationResultForm(BaseForm):
-    version = HiddenField()
+class ConfirmationResultForm(EditForm):
+    """One pending confirmation's result; `version` is that confirmation's (the page draws
+    one form per pending confirmation)."""
+
     result = SelectField("裁定结果", choices=enum_choices(ConfirmationResult))
     decided_on = DateField("裁定日期", validators=[InputRequired("请填写裁定日期。")])
     reference = StringField("裁定书文号", validators=[Length(max=100)])

@@ -32,15 +32,9 @@ from mediation.models import (
     User,
 )
 from mediation.models.base import local_today, utcnow
-from mediation.models.case import OPEN_STATUSES
+from mediation.models.case import DUE_SOON_DAYS, OPEN_STATUSES
 from mediation.records.attachments import store_attachment
 from mediation.workflow import WorkflowError
-
-
-def _handler_only(case: Case, user: User, what: str) -> None:
-    workflow.ensure_working(case, what)
-    if not access.may(user, case, access.HANDLER):
-        raise WorkflowError(f"只有本案调解员或调委会主任可以{what}。", status=403)
 
 
 def _director_only(case: Case, user: User, what: str) -> None:
@@ -70,7 +64,7 @@ def reach_agreement(
     """达成协议. Written: facts, points in dispute, responsibility and terms (Art. 29), in
     force once signed and sealed. Oral: the content as the mediator records it, in force the
     day it is reached (Art. 28, 30)."""
-    _handler_only(case, user, "填写调解协议")
+    workflow.ensure_handler(case, user, "填写调解协议")
     reached_on = local_today()
     written = kind == AgreementKind.WRITTEN
     if written:
@@ -119,7 +113,7 @@ def confirm_signed(
     """A written agreement takes effect when every party has signed, sealed or put a
     fingerprint on it, the mediator has signed and the committee's seal is on it (Art. 29):
     the scan of that copy is uploaded and the mediator confirms having checked it."""
-    _handler_only(case, user, "确认协议生效")
+    workflow.ensure_handler(case, user, "确认协议生效")
     if agreement.case_id != case.id or agreement.kind != AgreementKind.WRITTEN:
         raise WorkflowError("只有书面协议需要上传签字盖章件。", status=400)
     if agreement.status != AgreementStatus.AWAITING_SIGNATURE:
@@ -147,11 +141,11 @@ def record_follow_up(
     case: Case, user: User, fields: dict[str, Any], performances: dict[int, tuple[Performance, str]]
 ) -> FollowUp:
     """回访: for every term, whether it was performed; the parties' satisfaction and views."""
-    _handler_only(case, user, "填写回访记录")
+    workflow.ensure_handler(case, user, "填写回访记录")
     agreement = case.agreement
     if case.status not in workflow.AFTER_AGREEMENT:
         raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能回访。")
-    if agreement is None or not agreement.is_effective:
+    if not may_follow_up(case):
         raise WorkflowError("调解协议生效后才能回访。")
     if fields["visited_on"] > local_today():
         raise WorkflowError("回访日期不能晚于今天。", status=400, field="visited_on")
@@ -183,10 +177,36 @@ def record_follow_up(
     return visit
 
 
+def may_follow_up(case: Case) -> bool:
+    """Performance is followed up once the agreement has taken effect (rule 9)."""
+    agreement = case.agreement
+    return (
+        case.status in workflow.AFTER_AGREEMENT and agreement is not None
+        and agreement.is_effective
+    )  # fmt: skip
+
+
+def may_refer_to_court(case: Case) -> bool:
+    """Once the latest visit found a term of the current agreement not fully performed."""
+    visit = case.latest_follow_up
+    return visit is not None and not visit.all_performed
+
+
+def may_apply_for_confirmation(case: Case) -> bool:
+    """Once per agreement, after it has taken effect."""
+    agreement = case.agreement
+    return (
+        agreement is not None and agreement.is_effective
+        and not any(c.agreement_id == agreement.id for c in case.confirmations)
+    )  # fmt: skip
+
+
 def refer_to_court(case: Case, user: User, note: str) -> None:
     """A term not performed, or a new dispute over the agreement: the parties are guided to
     sue in court (Art. 32). Recorded; the case itself goes on to closing."""
-    _handler_only(case, user, "记录引导诉讼")
+    workflow.ensure_handler(case, user, "记录引导诉讼")
+    if not may_refer_to_court(case):
+        raise WorkflowError("最近一次回访发现协议有未履行的内容时，才引导当事人向人民法院起诉。")
     if not (note or "").strip():
         raise WorkflowError("请填写告知当事人的内容。", status=400, field="note")
     record_event(case, user, EventKind.COURT_REFERRAL, reason=note.strip())
@@ -197,10 +217,12 @@ def apply_for_confirmation(
     case: Case, user: User, applied_on: date, court: str
 ) -> CourtConfirmation:
     """司法确认: both parties apply jointly within 30 days of the agreement taking effect."""
-    _handler_only(case, user, "登记司法确认申请")
+    workflow.ensure_handler(case, user, "登记司法确认申请")
     agreement = case.agreement
     if agreement is None or not agreement.is_effective:
         raise WorkflowError("调解协议生效后才能申请司法确认。")
+    if not may_apply_for_confirmation(case):
+        raise WorkflowError("本协议已登记司法确认申请。")
     if applied_on < agreement.effective_on:
         raise WorkflowError("申请日期不能早于协议生效日期。", status=400, field="applied_on")
     if applied_on > agreement.confirmation_deadline:
@@ -231,7 +253,7 @@ def record_confirmation_result(
     case: Case, user: User, confirmation: CourtConfirmation, version: int,
     result: ConfirmationResult, decided_on: date, reference: str,
 ) -> CourtConfirmation:  # fmt: skip
-    _handler_only(case, user, "登记司法确认结果")
+    workflow.ensure_handler(case, user, "登记司法确认结果")
     if confirmation.case_id != case.id:
         raise WorkflowError("没有这条司法确认记录。", status=404)
     if confirmation.version != version:
@@ -301,7 +323,7 @@ def add_addendum(case: Case, user: User, text: str) -> None:
     timeline, signed by its author and chained into the tamper-evident hash chain."""
     if case.status != CaseStatus.ARCHIVED:
         raise WorkflowError("补充说明用于归档后的更正；未归档的案件请直接修改相应记录。")
-    if not (access.may(user, case, access.HANDLER) or access.may(user, case, access.DIRECTOR)):
+    if not access.may(user, case, access.HANDLER):  # the director is a handler too
         raise WorkflowError("只有本案调解员或调委会主任可以添加补充说明。", status=403)
     if not text.strip():
         raise WorkflowError("请填写补充说明的内容。", status=400, field="text")
@@ -312,7 +334,8 @@ def add_addendum(case: Case, user: User, text: str) -> None:
 
 # --- 我的待办 -----------------------------------------------------------------------------
 
-SOON_DAYS = 3
+# 我的待办 lists an agreement whose court-confirmation window closes within this many days.
+CONFIRMATION_REMINDER_DAYS = 7
 
 
 def todo_for(user: User) -> dict[str, list]:
@@ -330,9 +353,9 @@ def todo_for(user: User) -> dict[str, list]:
     if user.role == Role.MEDIATOR:
         mine = mine.where(Case.id.in_(access.assigned_case_ids(user)))
     today = local_today()
-    soon = today + timedelta(days=SOON_DAYS)
+    soon = today + timedelta(days=DUE_SOON_DAYS)
     open_cases = mine.where(Case.status.in_(OPEN_STATUSES)).order_by(Case.deadline)
-    overdue = list(db.session.scalars(open_cases.where(Case.deadline < today)))
+    overdue = list(db.session.scalars(mine.where(Case.overdue_on(today)).order_by(Case.deadline)))
     due_soon = list(db.session.scalars(open_cases.where(Case.deadline.between(today, soon))))
     agreed = list(
         db.session.scalars(mine.where(Case.status.in_(workflow.AFTER_AGREEMENT)).order_by(Case.id))
@@ -348,7 +371,8 @@ def todo_for(user: User) -> dict[str, list]:
         if case.status == CaseStatus.AGREED:
             follow_ups.append(case)
         deadline = agreement.confirmation_deadline
-        if deadline and today <= deadline <= today + timedelta(days=7) and not case.confirmations:
+        closing_in = today + timedelta(days=CONFIRMATION_REMINDER_DAYS)
+        if deadline and today <= deadline <= closing_in and may_apply_for_confirmation(case):
             confirmations.append(case)
     reminders = list(db.session.scalars(
         select(Reminder).where(Reminder.to_id == user.id, Reminder.read_at.is_(None))
@@ -357,13 +381,3 @@ def todo_for(user: User) -> dict[str, list]:
         "overdue": overdue, "due_soon": due_soon, "follow_ups": follow_ups,
         "confirmations": confirmations, "awaiting": awaiting, "reminders": reminders,
     }  # fmt: skip
-
-
-def unread_reminders(case: Case, user: User) -> list[Reminder]:
-    return [r for r in case.reminders if r.to_id == user.id and r.read_at is None]
-
-
-def latest_follow_up(case: Case) -> FollowUp | None:
-    agreement = case.agreement
-    visits = [f for f in case.follow_ups if agreement and f.agreement_id == agreement.id]
-    return visits[-1] if visits else None

@@ -1,5 +1,7 @@
 """Agreement, follow-up, court confirmation, deadline and archive pages."""
 
+from types import SimpleNamespace
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -28,9 +30,20 @@ from mediation.models import (
     Satisfaction,
 )
 from mediation.models.base import local_today
+from mediation.models.case import DUE_SOON_DAYS
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("agreements", __name__)
+
+
+@bp.app_context_processor
+def _panel_rules():
+    """What templates/agreements/_case_panel.html asks the service about a case."""
+    return {"agreement_rules": SimpleNamespace(
+        may_follow_up=service.may_follow_up, may_refer_to_court=service.may_refer_to_court,
+        may_apply_for_confirmation=service.may_apply_for_confirmation,
+    )}  # fmt: skip
+
 
 for _key, _form in (
     ("signed", SignedForm), ("referral", NoteForm), ("confirmation", ConfirmationForm),
@@ -150,8 +163,7 @@ def confirmation_result(case_id: int, confirmation_id: int):
         abort(404)
 
     def record(f):
-        version = int(f.version.data) if (f.version.data or "").isdigit() else -1
-        service.record_confirmation_result(case, current_user, confirmation, version,
+        service.record_confirmation_result(case, current_user, confirmation, f.version_seen(),
                                            ConfirmationResult(f.result.data), f.decided_on.data,
                                            f.reference.data or "")  # fmt: skip
 
@@ -204,4 +216,5 @@ def addendum(case_id: int):
 
 @bp.route("/todo")
 def todo():
-    return render_template("agreements/todo.html", todo=service.todo_for(current_user))
+    return render_template("agreements/todo.html", todo=service.todo_for(current_user),
+                           due_soon_days=DUE_SOON_DAYS)  # fmt: skip

@@ -169,13 +169,13 @@ class CaseForm(EditForm):
 
     def validate_source_detail(self, field):
         referred = (Source.COURT, Source.POLICE, Source.PETITION, Source.DEPARTMENT)
-        if self.source.data in referred and not (field.data or "").strip():
+        if "source" in self and self.source.data in referred and not (field.data or "").strip():
             raise ValidationError("委派、移交的案件请填写移交单位名称。")
 
     def case_fields(self) -> dict[str, Any]:
-        return {
+        source = {"source": Source(self.source.data)} if "source" in self else {}
+        return source | {
             "category": Category(self.category.data),
-            "source": Source(self.source.data),
             "source_detail": (self.source_detail.data or "").strip(),
             "registered_on": self.registered_on.data,
             "summary": self.summary.data.strip(),

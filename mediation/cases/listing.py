@@ -16,7 +16,6 @@ from mediation import access
 from mediation.extensions import db
 from mediation.models import Case, Party, User
 from mediation.models.base import local_today
-from mediation.models.case import OPEN_STATUSES
 
 
 @dataclass
@@ -54,7 +53,7 @@ def filtered(user: User, filters: dict[str, Any]):
     if filters.get("date_to"):
         query = query.where(Case.registered_on <= filters["date_to"])
     if filters.get("overdue"):
-        query = query.where(Case.status.in_(OPEN_STATUSES), Case.deadline < local_today())
+        query = query.where(Case.overdue_on(local_today()))
     if filters.get("mine"):
         query = query.where(
             or_(Case.id.in_(access.assigned_case_ids(user)), Case.registered_by_id == user.id)

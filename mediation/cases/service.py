@@ -131,14 +131,18 @@ def _party_title(party: Party, index: int) -> str:
     return f"{party.role.label}{party.name or index + 1} "
 
 
+def _reported_by(user: User, fields: dict[str, Any]) -> dict[str, Any]:
+    """A grid worker's report is always a grid report, whatever was posted."""
+    return {**fields, "source": Source.GRID_REPORT} if user.role == Role.GRID else fields
+
+
 def register_case(user: User, fields: dict[str, Any], parties: list[dict[str, Any]]) -> Case:
     """受理登记: a new case in the user's committee, numbered, waiting to be accepted."""
     if not access.can_register(user):
         raise WorkflowError("您的账户不能登记案件。", status=403)
     _check_parties(parties)
     committee = user.org
-    if user.role == Role.GRID:
-        fields = {**fields, "source": Source.GRID_REPORT}
+    fields = _reported_by(user, fields)
     registered_on = fields.get("registered_on") or local_today()
     year = registered_on.year
     seq = allocate_number(committee, year)
@@ -173,7 +177,7 @@ def update_case(
     if case.version != version:
         raise ConflictError(events_since(case, version))
     _check_parties(parties)
-    changes = _assign(case, fields, CASE_LABELS)
+    changes = _assign(case, _reported_by(user, fields), CASE_LABELS)
     changes.update(_sync_parties(case, parties))
     if not changes:
         return case
@@ -229,6 +233,16 @@ def apply_action(case: Case, user: User, name: str, reason: str = "", route: str
     )  # fmt: skip
     db.session.commit()
     return case
+
+
+def may_record_refusal(user: User, case: Case) -> bool:
+    """A party's refusal (rule 1) is recorded by the case's handlers before any agreement."""
+    return case.status in workflow.BEFORE_AGREEMENT and access.may(user, case, access.HANDLER)
+
+
+def may_assign(user: User, case: Case) -> bool:
+    """The director appoints mediators until an agreement is reached."""
+    return case.status in workflow.BEFORE_AGREEMENT and access.can_assign(user, case)
 
 
 def record_refusal(case: Case, user: User, party_id: int, note: str) -> Case:

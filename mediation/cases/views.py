@@ -19,7 +19,7 @@ from mediation.cases.forms import (
 from mediation.cases.listing import list_cases
 from mediation.cases.panels import PANEL_FORMS
 from mediation.forms import choices, place_refusal, refused_status
-from mediation.models import PartyKind, PartyRole, Role, Source
+from mediation.models import PartyKind, PartyRole, Role
 from mediation.models.base import local_today
 from mediation.workflow import WorkflowError
 
@@ -86,16 +86,21 @@ def _handle_party_buttons(form: CaseForm) -> bool:
     return False
 
 
+def _for_user(form: CaseForm) -> CaseForm:
+    """A grid worker's report is always a grid report (service.register_case and
+    update_case see to it): their form does not ask for the source."""
+    if current_user.role == Role.GRID:
+        del form.source
+    return form
+
+
 def _new_case_form() -> CaseForm:
-    form = CaseForm()
+    form = _for_user(CaseForm())
     if request.method == "GET":
         form.registered_on.data = local_today()
         defaults = [PartyRole.APPLICANT.value, PartyRole.RESPONDENT.value]
         for entry, role in zip(form.parties.entries, defaults, strict=True):
             entry.form.process(None, data=_party_entry_defaults(role))
-    if current_user.role == Role.GRID:
-        # A grid worker's report is always a grid report; the page does not ask.
-        form.source.data = Source.GRID_REPORT.value
     return form
 
 
@@ -137,7 +142,7 @@ def edit(case_id: int):
     if request.method == "GET" and not editable:
         flash("本案件当前状态下您不能修改登记信息。", "error")
         return redirect(url_for("cases.show", case_id=case.id))
-    form = _stored_case_form(case) if request.method == "GET" else CaseForm()
+    form = _stored_case_form(case) if request.method == "GET" else _for_user(CaseForm())
     conflict = None
     if request.method == "POST" and not editable:
         # Shown with what was typed, so nothing is lost even though it cannot be saved.
@@ -148,9 +153,8 @@ def edit(case_id: int):
     if request.method == "POST" and not _handle_party_buttons(form) and form.validate():
         try:
             service.update_case(
-                case, current_user, int(form.version.data or 0), form.case_fields(),
-                form.party_dicts(),
-            )  # fmt: skip
+                case, current_user, form.version_seen(), form.case_fields(), form.party_dicts()
+            )
         except service.ConflictError as error:
             conflict = error
             form = _merged_form(form, case)
@@ -165,7 +169,7 @@ def edit(case_id: int):
 
 def _stored_case_form(case) -> CaseForm:
     """The edit form filled from the database, remembering what it showed (for merging)."""
-    form = CaseForm(formdata=None, obj=case)
+    form = _for_user(CaseForm(formdata=None, obj=case))
     form.version.data = case.version
     return form.remember_base()
 
@@ -174,6 +178,7 @@ def _merged_form(mine: CaseForm, case) -> CaseForm:
     """After a refused save: the user's input merged with what the other person saved
     (EditForm.merged_with), so the next save is an informed one."""
     merged, lists = mine.merged_with(_stored_case_form(case))
+    _for_user(merged)
     if lists:  # the parties: both changed them
         names = "、".join(p.name for p in case.parties)
         merged.form_errors.append(
@@ -191,7 +196,9 @@ def _render_case(case, status: int = 200, **context):
         (p.id, f"{p.role.label} {p.name}") for p in case.parties
     )
     assign_form = context.setdefault("assign_form", AssignForm())
-    if access.can_assign(current_user, case):
+    context["may_assign"] = service.may_assign(current_user, case)
+    context["may_record_refusal"] = service.may_record_refusal(current_user, case)
+    if context["may_assign"]:
         assign_form.mediator_id.choices = choices(
             (u.id, u.name) for u in access.assignable_mediators(case)
         )

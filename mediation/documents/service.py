@@ -66,11 +66,6 @@ class Entry:
 # --- What can be drawn -------------------------------------------------------------------
 
 
-def _terminate_event(case: Case):
-    ends = [e for e in case.events if e.action == "terminate" and e.reason]
-    return ends[-1] if ends else None
-
-
 def entries(case: Case) -> list[Entry]:
     """Every document the case's current data supports, in the case file's order."""
     found = []
@@ -88,7 +83,7 @@ def entries(case: Case) -> list[Entry]:
         if a.status == AgreementStatus.SUPERSEDED:
             title += "（已被新协议取代）"
         found.append(Entry(K.AGREEMENT, a.id, a, title))
-    event = _terminate_event(case)
+    event = case.last_event("terminate")
     if event is not None:
         found.append(Entry(K.TERMINATION, event.id, event, K.TERMINATION.label))
     for f in case.follow_ups:

@@ -44,8 +44,6 @@ S = CaseStatus
 
 # Cases the director keeps an eye on: still being worked, not yet through follow-up.
 ATTENTION_STATUSES = (S.SUBMITTED, S.ACCEPTED, S.MEDIATING, S.AGREED)
-# A case changes hands only before an agreement exists; afterwards it stays where it was reached.
-MOVABLE_STATUSES = (S.SUBMITTED, S.ACCEPTED, S.MEDIATING)
 
 
 # --- Who may do what (the templates ask the same functions) -----------------------------------
@@ -53,10 +51,6 @@ MOVABLE_STATUSES = (S.SUBMITTED, S.ACCEPTED, S.MEDIATING)
 
 def is_director_of(user: User, committee_id: int) -> bool:
     return user.role == Role.DIRECTOR and user.org_id == committee_id
-
-
-def may_record_relation(user: User, case: Case) -> bool:
-    return access.may(user, case, access.HANDLER)
 
 
 def may_request_recusal(user: User, case: Case) -> bool:
@@ -67,10 +61,6 @@ def may_request_recusal(user: User, case: Case) -> bool:
 def may_decide_recusal(user: User, case: Case) -> bool:
     # The mediators belong to the case's own committee, so its director decides.
     return access.may(user, case, access.DIRECTOR)
-
-
-def may_record_risk(user: User, case: Case) -> bool:
-    return access.may(user, case, access.HANDLER)
 
 
 def may_move(user: User, case: Case) -> bool:
@@ -87,10 +77,6 @@ def may_decide_transfer(user: User, transfer: Transfer) -> bool:
 def may_see_attention(user: User) -> bool:
     """需要关注的案件 and 待接收的移交 are the committee director's lists."""
     return user.role == Role.DIRECTOR
-
-
-def decided_by(transfer: Transfer) -> User | None:
-    return db.session.get(User, transfer.decided_by_id) if transfer.decided_by_id else None
 
 
 def pending_transfer(case: Case) -> Transfer | None:
@@ -144,9 +130,7 @@ def record_relation(
     case: Case, user: User, party_id: int | None, mediator_id: int | None, relation: str
 ) -> MediatorRelation:
     """Record that a mediator of the committee is related to a party (kin, interest ...)."""
-    workflow.ensure_working(case, "登记调解员与当事人的关系")
-    if not may_record_relation(user, case):
-        raise WorkflowError("只有本案承办人或调委会主任可以登记调解员与当事人的关系。", status=403)
+    workflow.ensure_handler(case, user, "登记调解员与当事人的关系")
     party = _party(case, party_id)
     mediator = next((m for m in access.assignable_mediators(case) if m.id == mediator_id), None)
     if mediator is None:
@@ -269,9 +253,7 @@ def record_risk_measure(
     case: Case, user: User, measures: str, risk_level: RiskLevel | None = None
 ) -> RiskMeasure:
     """Preventive steps taken; the case's risk level may be reassessed at the same time."""
-    workflow.ensure_working(case, "记录风险防控措施")
-    if not may_record_risk(user, case):
-        raise WorkflowError("只有本案承办人或调委会主任可以记录风险防控措施。", status=403)
+    workflow.ensure_handler(case, user, "记录风险防控措施")
     measures = measures.strip()
     if not measures:
         raise WorkflowError("请填写采取的防控措施。", status=400, field="measures")
@@ -298,9 +280,7 @@ def record_police_report(
     note: str = "",
 ) -> PoliceReport:
     """A dispute that may become a public-order or criminal case was reported to the police."""
-    workflow.ensure_working(case, "记录报告公安机关")
-    if not may_record_risk(user, case):
-        raise WorkflowError("只有本案承办人或调委会主任可以记录报告公安机关的情况。", status=403)
+    workflow.ensure_handler(case, user, "记录报告公安机关")
     if reported_at is None:
         raise WorkflowError("请填写报告时间。", status=400, field="reported_at")
     if reported_at > utcnow():
@@ -396,7 +376,7 @@ def escalation_targets(case: Case) -> list[Org]:
 
 def _check_movable(case: Case, what: str) -> None:
     workflow.ensure_working(case, what)
-    if case.status not in MOVABLE_STATUSES:
+    if case.status not in workflow.BEFORE_AGREEMENT:  # a case moves only before agreement
         raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能再{what}。")
 
 

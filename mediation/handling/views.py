@@ -33,16 +33,14 @@ bp = Blueprint("handling", __name__)
 
 # What the panel template may ask: the same rules the service enforces.
 RULES = SimpleNamespace(
-    may_record_relation=service.may_record_relation,
+    may_work_on=workflow.may_work_on,
     may_request_recusal=service.may_request_recusal,
     may_decide_recusal=service.may_decide_recusal,
-    may_record_risk=service.may_record_risk,
     may_move=service.may_move,
     may_decide_transfer=service.may_decide_transfer,
     pending_transfer=service.pending_transfer,
-    decided_by=service.decided_by,
     working=lambda case: case.status in workflow.WORKING,
-    movable=lambda case: case.status in service.MOVABLE_STATUSES,
+    movable=lambda case: case.status in workflow.BEFORE_AGREEMENT,
     may_see_attention=service.may_see_attention,
 )
 
@@ -67,7 +65,7 @@ def _parties(case):
 
 def relation_form(case, formdata=None) -> RelationForm:
     form = RelationForm(formdata=formdata, prefix="relation")
-    if service.may_record_relation(current_user, case):
+    if workflow.may_work_on(current_user, case):
         form.party_id.choices = _parties(case)
         form.mediator_id.choices = choices(
             ((u.id, u.name) for u in access.assignable_mediators(case)), blank="请选择"
@@ -86,7 +84,7 @@ def recusal_form(case, formdata=None) -> RecusalForm:
 
 def transfer_form(case, formdata=None) -> TransferForm:
     form = TransferForm(formdata=formdata, prefix="transfer")
-    if service.may_move(current_user, case) and case.status in service.MOVABLE_STATUSES:
+    if service.may_move(current_user, case) and case.status in workflow.BEFORE_AGREEMENT:
         town = {o.id for o in service.escalation_targets(case)}
         form.to_committee_id.choices = choices(
             (
@@ -100,7 +98,7 @@ def transfer_form(case, formdata=None) -> TransferForm:
 
 def joint_form(case, formdata=None) -> JointForm:
     form = JointForm(formdata=formdata, prefix="joint")
-    if service.may_move(current_user, case) and case.status in service.MOVABLE_STATUSES:
+    if service.may_move(current_user, case) and case.status in workflow.BEFORE_AGREEMENT:
         form.committee_id.choices = choices(
             ((o.id, o.name) for o in service.joint_targets(case)), blank="请选择"
         )

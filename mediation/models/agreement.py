@@ -92,9 +92,14 @@ class FollowUp(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped["Case"] = relationship(back_populates="follow_ups")  # noqa: F821
+    agreement: Mapped[Agreement] = relationship()
     visitor: Mapped[User] = relationship()
+    # Loaded with the visits: every page that shows a visit shows its performances.
     performances: Mapped[list["TermPerformance"]] = relationship(
-        back_populates="follow_up", cascade="all, delete-orphan", order_by="TermPerformance.id"
+        back_populates="follow_up",
+        cascade="all, delete-orphan",
+        order_by="TermPerformance.id",
+        lazy="selectin",
     )
 
     @property

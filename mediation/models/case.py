@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.models.base import Base, UTCDateTime, enum_column, local_today, utcnow
@@ -36,6 +36,8 @@ CASE_LABELS = {
 
 # States in which the one-month deadline runs (rule 11).
 OPEN_STATUSES = frozenset({CaseStatus.ACCEPTED, CaseStatus.MEDIATING})
+# An open case whose deadline is this many days away or fewer is due soon.
+DUE_SOON_DAYS = 3
 
 
 class CaseNumberCounter(Base):
@@ -166,6 +168,16 @@ class Case(Base):
     def is_overdue(self) -> bool:
         return self.is_open and self.deadline is not None and self.deadline < local_today()
 
+    @classmethod
+    def overdue_on(cls, day: date):
+        """The SQL condition of is_overdue, for queries."""
+        return and_(cls.status.in_(OPEN_STATUSES), cls.deadline < day)
+
+    @property
+    def is_due_soon(self) -> bool:
+        left = self.days_left
+        return left is not None and 0 <= left <= DUE_SOON_DAYS
+
     @property
     def days_left(self) -> int | None:
         if not self.is_open or self.deadline is None:
@@ -177,6 +189,21 @@ class Case(Base):
         """The agreement in force or awaiting signature (an earlier one may be superseded)."""
         current = [a for a in self.agreements if a.status != AgreementStatus.SUPERSEDED]
         return current[-1] if current else None
+
+    def last_event(self, action: str) -> "CaseEvent | None":  # noqa: F821
+        """The newest timeline event of a workflow action (e.g. the termination)."""
+        return next((e for e in reversed(self.events) if e.action == action), None)
+
+    @property
+    def latest_follow_up(self) -> "FollowUp | None":  # noqa: F821
+        """The newest visit about the current agreement (an earlier agreement's visits are
+        not about what is to be performed now)."""
+        agreement = self.agreement
+        visits = [f for f in self.follow_ups if agreement and f.agreement_id == agreement.id]
+        return visits[-1] if visits else None
+
+    def unread_reminders(self, user) -> list["Reminder"]:  # noqa: F821
+        return [r for r in self.reminders if r.to_id == user.id and r.read_at is None]
 
     @property
     def is_archived(self) -> bool:

@@ -110,6 +110,7 @@ class Transfer(Base):
     from_committee: Mapped[Org] = relationship(foreign_keys=[from_committee_id])
     to_committee: Mapped[Org] = relationship(foreign_keys=[to_committee_id])
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     __mapper_args__ = {"version_id_col": version}
 

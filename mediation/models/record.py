@@ -78,7 +78,7 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped["Case"] = relationship(back_populates="attachments")  # noqa: F821
-    uploaded_by: Mapped[User] = relationship()
+    uploaded_by: Mapped[User] = relationship(lazy="joined")  # shown with every file
 
 
 class Participant(Base):

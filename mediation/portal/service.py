@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select
 
+from mediation import workflow
 from mediation.documents.service import documents_of
 from mediation.extensions import db
 from mediation.models import Case, CaseStatus, DocumentKind, GeneratedDocument, LookupFailure, Party
@@ -43,7 +44,6 @@ EXPLAINED = {
 }
 STEPS = [("登记", S.SUBMITTED), ("受理", S.ACCEPTED), ("调解", S.MEDIATING),
          ("达成协议", S.AGREED), ("回访", S.FOLLOWED_UP), ("结案", S.CLOSED)]  # fmt: skip
-ORDER = [S.SUBMITTED, S.ACCEPTED, S.MEDIATING, S.AGREED, S.FOLLOWED_UP, S.CLOSED, S.ARCHIVED]
 
 
 def normalise_number(text: str) -> str:
@@ -126,26 +126,26 @@ class Step:
 
 
 def steps(case: Case) -> list[Step]:
-    """The case's way so far, for the progress line. A side exit ends it where it left."""
-    if case.status in ORDER:
-        reached = ORDER.index(case.status)
-        return [Step(label, ORDER.index(s) <= reached, ORDER.index(s) == min(reached, 5))
-                for label, s in STEPS]  # fmt: skip
-    last = {S.REJECTED: 0, S.WITHDRAWN: 1, S.TERMINATED: 2}[case.status]
-    if case.status == S.WITHDRAWN and case.accepted_on is None:
-        last = 0
-    shown = [Step(label, True, False) for label, _ in STEPS[: last + 1]]
-    return [*shown, Step(case.status.label, True, True)]
+    """The case's way so far, for the progress line. A side exit ends the line at the step
+    the case left from (the exit event's from_status)."""
+    order = [status for _, status in STEPS]
+    action = workflow.ENDING_ACTIONS.get(case.status)
+    if action:
+        event = case.last_event(action)
+        left = event.from_status if event and event.from_status in order else S.SUBMITTED
+        done = [Step(label, True, False) for label, _ in STEPS[: order.index(left) + 1]]
+        return [*done, Step(case.status.label, True, True)]
+    reached = order.index(S.CLOSED if case.status == S.ARCHIVED else case.status)
+    return [Step(label, n <= reached, n == reached) for n, (label, _) in enumerate(STEPS)]
 
 
 def explanation(case: Case) -> tuple[str, str]:
     """What the status means for the party, and (for an ending) the routes they were told."""
     route = ""
-    if case.status in (S.REJECTED, S.TERMINATED):
-        ending = {S.REJECTED: "reject", S.TERMINATED: "terminate"}[case.status]
-        events = [e for e in case.events if e.action == ending]
-        if events:
-            route = (events[-1].details or {}).get("route", "")
+    action = workflow.ENDING_ACTIONS.get(case.status)
+    event = case.last_event(action) if action else None
+    if event is not None:
+        route = (event.details or {}).get("route", "")
     text = EXPLAINED[case.status]
     agreement = case.agreement
     if case.status == S.AGREED and agreement is not None and not agreement.is_effective:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
-from mediation import access, workflow
+from mediation import workflow
 from mediation.audit.service import record_event
 from mediation.extensions import db
 from mediation.models import (
@@ -90,12 +90,6 @@ def shown(value: Any) -> Any:
     return _local(value) if isinstance(value, datetime) else value
 
 
-def _check_handler(case: Case, user: User, what: str) -> None:
-    workflow.ensure_working(case, what)
-    if not access.may(user, case, access.HANDLER):
-        raise WorkflowError(f"只有本案调解员或调委会主任可以{what}。", status=403)
-
-
 def _check_fields(fields: dict[str, Any], labels: dict[str, str], optional=()) -> None:
     """Required fields and the time, checked before anything is changed, so a refusal leaves
     nothing half-written in the session."""
@@ -136,17 +130,17 @@ def _flush_new(case: Case) -> None:
 
 
 def check_may_record_session(case: Case, user: User) -> None:
-    _check_handler(case, user, "填写调解记录")
+    workflow.ensure_handler(case, user, "填写调解记录")
     if case.status not in workflow.SESSIONS:
         raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能填写调解记录。")
 
 
 def check_may_investigate(case: Case, user: User) -> None:
-    _check_handler(case, user, "填写调查记录")
+    workflow.ensure_handler(case, user, "填写调查记录")
 
 
 def check_may_edit(record: Record, user: User) -> None:
-    _check_handler(record.case, user, f"修改{record_title(record)}")
+    workflow.ensure_handler(record.case, user, f"修改{record_title(record)}")
 
 
 def record_session(case: Case, user: User, fields: dict[str, Any]) -> SessionRecord:
@@ -240,7 +234,7 @@ def attach_to_record(
 ) -> Attachment:
     """Keep an evidence file, photo or scan with a record. A signed agreement is confirmed on
     the agreement itself (it makes the agreement effective), never slipped in here."""
-    _check_handler(record.case, user, "上传附件")
+    workflow.ensure_handler(record.case, user, "上传附件")
     if kind == AttachmentKind.SIGNED_AGREEMENT:
         raise WorkflowError("签字盖章的协议书请在“调解协议”处上传。", status=400, field="kind")
     link = (
@@ -254,7 +248,7 @@ def attach_to_record(
 def invite_participant(case: Case, user: User, fields: dict[str, Any]) -> Participant:
     """Record someone invited to take part in the mediation (relative, neighbour, expert,
     lawyer ...). Only with the parties' consent, and how they gave it is kept (Art. 20)."""
-    _check_handler(case, user, "邀请其他人员参与调解")
+    workflow.ensure_handler(case, user, "邀请其他人员参与调解")
     _check_fields(fields, PARTICIPANT_LABELS, optional=("organisation", "consented"))
     if not fields.get("consented"):
         raise WorkflowError(
