@@ -3,7 +3,7 @@
 Every case query starts from cases_visible_to(user); a case out of scope is answered with 404.
 """
 
-from flask import abort
+from flask import abort, g, has_request_context
 from sqlalchemy import Select, or_, select
 
 from mediation.extensions import db
@@ -59,15 +59,33 @@ def cases_visible_to(user: User) -> Select:
     return query.where(False)
 
 
-def case_or_404(user: User, case_id: int) -> Case:
+def _request_memo(name: str) -> dict | None:
+    """A dict kept for the current request only (None outside one): a case URL is checked
+    for scope before routing and again by its view and panels, with the same answer."""
+    return g.setdefault(name, {}) if has_request_context() else None
+
+
+def _scoped(user: User, case_id: int) -> Case | None:
+    """The case if the user's scope holds it, else None; asked once per request and case."""
+    seen = _request_memo("_in_scope")
+    key = (user.id, case_id)
+    if seen is not None and key in seen:
+        return seen[key]  # the object itself: the session only keeps it weakly
     case = db.session.scalar(cases_visible_to(user).where(Case.id == case_id))
+    if seen is not None:
+        seen[key] = case
+    return case
+
+
+def case_or_404(user: User, case_id: int) -> Case:
+    case = _scoped(user, case_id)
     if case is None:
         abort(404)
     return case
 
 
 def in_scope(user: User, case: Case) -> bool:
-    return db.session.scalar(cases_visible_to(user).where(Case.id == case.id)) is not None
+    return _scoped(user, case.id) is not None
 
 
 def can_see_case_lists(user: User) -> bool:
@@ -144,7 +162,11 @@ def can_assign(user: User, case: Case) -> bool:
 
 
 def assignable_mediators(case: Case) -> list[User]:
-    return list(
+    """The committee's active mediators and director (asked by several panels of a page)."""
+    memo = _request_memo("_assignable")
+    if memo is not None and case.committee_id in memo:
+        return memo[case.committee_id]
+    found = list(
         db.session.scalars(
             select(User)
             .where(
@@ -155,6 +177,9 @@ def assignable_mediators(case: Case) -> list[User]:
             .order_by(User.name)
         )
     )
+    if memo is not None:
+        memo[case.committee_id] = found
+    return found
 
 
 def assigned_case_ids(user: User) -> Select:
