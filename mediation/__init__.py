@@ -7,7 +7,13 @@ from flask import Flask, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mediation.config import DEMO_SECRET_KEY, Config, from_environment, normalise_database_url
+from mediation.config import (
+    DEMO_SECRET_KEY,
+    Config,
+    from_environment,
+    is_production,
+    normalise_database_url,
+)
 from mediation.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,10 +84,6 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     register_error_pages(app)
     return app
-
-
-def is_production(app: Flask) -> bool:
-    return app.config["MEDIATION_ENV"] == "production"
 
 
 def _refuse_demo_secrets(app: Flask) -> None:

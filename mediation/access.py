@@ -192,6 +192,11 @@ def is_admin(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def works_cases(user: User) -> bool:
+    """Mediators and directors handle cases themselves: they have 我的待办 and "my cases"."""
+    return user.role in (Role.MEDIATOR, Role.DIRECTOR)
+
+
 def can_read_statistics(user: User) -> bool:
     """Directors read their committee's statistics; auditors their part of the tree."""
     return user.role in (Role.DIRECTOR, Role.AUDITOR)
@@ -203,7 +208,13 @@ def statistics_units(user: User) -> list[Org]:
     if user.role == Role.DIRECTOR:
         return [user.org]
     if user.role == Role.AUDITOR:
-        return list(db.session.scalars(
+        memo = _request_memo("_statistics_units")
+        if memo is not None and user.id in memo:
+            return memo[user.id]
+        units = list(db.session.scalars(
             select(Org).where(Org.path.like(f"{user.org.path}%")).order_by(Org.path)
         ))  # fmt: skip
+        if memo is not None:
+            memo[user.id] = units
+        return units
     return []

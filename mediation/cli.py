@@ -4,6 +4,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from mediation.config import is_production
 from mediation.extensions import db
 
 
@@ -18,7 +19,7 @@ def seed_demo() -> None:
     """Load the demo county, accounts and cases (once; a second run keeps what is there)."""
     from mediation import demo
 
-    if current_app.config["MEDIATION_ENV"] == "production":
+    if is_production(current_app):
         raise click.ClickException("生产环境不加载演示数据。")
     if demo.seed():
         click.echo("已加载演示数据。")

@@ -75,3 +75,8 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def is_production(app) -> bool:
+    """MEDIATION_ENV=production: demo secrets, demo passwords and demo data are refused."""
+    return app.config["MEDIATION_ENV"] == "production"

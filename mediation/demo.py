@@ -14,6 +14,7 @@ from werkzeug.datastructures import FileStorage
 
 from mediation.admin.service import create_org
 from mediation.agreements import service as agreements
+from mediation.auth.service import DEMO_PASSWORD
 from mediation.cases import service as cases
 from mediation.extensions import db
 from mediation.models import (
@@ -39,7 +40,7 @@ from mediation.models.base import LOCAL_TZ, frozen_time, local_today
 from mediation.records.service import record_session
 
 BUREAU = "示例县司法局"
-PASSWORD = "demo12345"
+PASSWORD = DEMO_PASSWORD  # refused in production (auth.service)
 
 COMMITTEES = [
     # name, short name, kind, office

@@ -1,6 +1,7 @@
 """Template filters and globals: local time, masks and the labels of enum values."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import Flask
 from flask_login import current_user
@@ -18,7 +19,13 @@ def cn_date(value: date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日" if value else ""
 
 
+def money(value: Decimal | None) -> str:
+    """An amount in yuan as documents and pages write it: 1,500.00; none as —."""
+    return "—" if value is None else f"{value:,.2f}"
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(money, "money")
     app.add_template_filter(local_datetime, "local")
     app.add_template_filter(cn_date, "cn_date")
     app.add_template_filter(mask_id_number, "mask_id")

@@ -137,7 +137,7 @@ def test_periods_run_from_their_first_to_their_last_day():
 )  # fmt: skip
 def test_a_wrong_period_is_refused_by_its_field(kind, year, number, field, message):
     with pytest.raises(WorkflowError) as refused:
-        reports.make_period(kind, year, number)
+        reports.make_period(kind, year, month=number, quarter=number)
     assert refused.value.field == field and message in refused.value.message
 
 

@@ -8,7 +8,7 @@ from mediation import access
 from mediation.admin import service
 from mediation.admin.forms import OrgForm, UserForm
 from mediation.extensions import db
-from mediation.forms import choices, show_refusal
+from mediation.forms import choices, refused_status, show_refusal
 from mediation.models import Org, User
 from mediation.workflow import WorkflowError
 
@@ -73,8 +73,9 @@ def user_form(user_id: int | None = None):
         done = _save(form, user, save, lambda u: f"已保存账户 {u.username}。", "admin.users")
         if done:
             return done
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form, account=user), status
+    return render_template("admin/user_form.html", form=form, account=user), refused_status(
+        form, request
+    )
 
 
 @bp.route("/orgs")
@@ -105,8 +106,7 @@ def org_form(org_id: int | None = None):
         done = _save(form, org, save, lambda o: f"已保存 {o.name}。", "admin.orgs")
         if done:
             return done
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/org_form.html", form=form, org=org), status
+    return render_template("admin/org_form.html", form=form, org=org), refused_status(form, request)
 
 
 LOG_PAGE = 100

@@ -28,10 +28,6 @@ from mediation.forms import BaseForm, EditForm, SubForm, enum_choices
 from mediation.models import AgreementKind, ConfirmationResult, Performance, Satisfaction
 
 
-def _required(message: str):
-    return DataRequired(message)
-
-
 class TermForm(SubForm):
     """One agreed obligation; a plain Form inside the agreement form (which has the CSRF)."""
 
@@ -111,11 +107,11 @@ class PerformanceForm(SubForm):
 class FollowUpForm(BaseForm):
     visited_on = DateField("回访日期", validators=[InputRequired("请填写回访日期。")])
     visited = StringField(
-        "回访对象", validators=[_required("请填写回访了哪些当事人。"), Length(max=200)]
+        "回访对象", validators=[DataRequired("请填写回访了哪些当事人。"), Length(max=200)]
     )
     satisfaction = SelectField(
         "当事人满意度", choices=enum_choices(Satisfaction, "请选择"),
-        validators=[_required("请选择当事人满意度。")],
+        validators=[DataRequired("请选择当事人满意度。")],
     )  # fmt: skip
     opinions = TextAreaField("当事人意见及回访情况", validators=[Length(max=3000)])
     performances = FieldList(FormField(PerformanceForm))

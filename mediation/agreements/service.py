@@ -342,7 +342,7 @@ def todo_for(user: User) -> dict[str, list]:
     """What needs doing now, for a mediator (the cases assigned to them) or a director (the
     committee's cases): overdue and soon-due cases, follow-ups due, court-confirmation
     deadlines, agreements waiting for signature, unread reminders."""
-    if user.role not in (Role.MEDIATOR, Role.DIRECTOR):
+    if not access.works_cases(user):
         return {}
     # The page shows parties and reads agreements per case: load them with the cases, not
     # one query per row.

@@ -5,6 +5,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from mediation.config import is_production
 from mediation.extensions import db
 from mediation.models import User
 from mediation.models.base import LOCAL_TZ, utcnow
@@ -45,7 +46,7 @@ def authenticate(username: str, password: str) -> User:
         raise LoginRefused(f"用户名或密码不正确。再输错{left}次账户将被锁定。")
     if not user.active:
         raise LoginRefused("该账户已停用，请联系系统管理员。")
-    if current_app.config["MEDIATION_ENV"] == "production" and password == DEMO_PASSWORD:
+    if is_production(current_app) and password == DEMO_PASSWORD:
         raise LoginRefused("生产环境不允许使用演示密码登录，请联系系统管理员重置密码。")
     user.failed_logins = 0
     user.locked_until = None

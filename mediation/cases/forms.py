@@ -57,10 +57,6 @@ def _enum(enum: type[Labelled], value: str | None):
     return enum(value) if value else None
 
 
-def _required(message: str) -> DataRequired:
-    return DataRequired(message)
-
-
 class PartyForm(SubForm):
     """One party. A plain Form: it lives inside the case form, which carries the CSRF token."""
 
@@ -68,7 +64,7 @@ class PartyForm(SubForm):
     role = _enum_select(P["role"], PartyRole)
     kind = _enum_select(P["kind"], PartyKind)
     name = StringField(
-        P["name"], validators=[_required("请填写当事人姓名或名称。"), Length(max=100)]
+        P["name"], validators=[DataRequired("请填写当事人姓名或名称。"), Length(max=100)]
     )
     sex = _enum_select(P["sex"], Sex, blank="—", validators=[Optional()])
     ethnicity = StringField(P["ethnicity"], validators=[Length(max=20)], default="汉族")
@@ -146,10 +142,10 @@ class CaseForm(EditForm):
     source_detail = StringField(L["source_detail"], validators=[Length(max=100)])
     registered_on = DateField(L["registered_on"], validators=[InputRequired("请填写登记日期。")])
     summary = TextAreaField(
-        L["summary"], validators=[_required("请填写纠纷简要情况。"), Length(max=5000)]
+        L["summary"], validators=[DataRequired("请填写纠纷简要情况。"), Length(max=5000)]
     )
     request = TextAreaField(
-        L["request"], validators=[_required("请填写当事人申请事项。"), Length(max=3000)]
+        L["request"], validators=[DataRequired("请填写当事人申请事项。"), Length(max=3000)]
     )
     risk_level = _enum_select(L["risk_level"], RiskLevel)
     is_group = BooleanField(L["is_group"])

@@ -44,7 +44,7 @@ def _case_scope_first():
 
 @bp.route("/")
 def home():
-    if current_user.role == Role.ADMIN:
+    if access.is_admin(current_user):
         return redirect(url_for("admin.users"))
     return redirect(url_for("cases.index"))
 

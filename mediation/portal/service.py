@@ -26,6 +26,8 @@ S = CaseStatus
 LIMITS = [("case", 5, timedelta(hours=1)), ("case", 10, timedelta(days=1)),
           ("address", 20, timedelta(hours=1))]  # fmt: skip
 KEPT = max(window for _, _, window in LIMITS)
+# A lookup holds in the browser's session this long; then the party asks again.
+LOOKUP_MINUTES = 30
 # Documents a party holds a copy of, and may print again from here.
 PARTY_DOCUMENTS = (DocumentKind.AGREEMENT, DocumentKind.TERMINATION, DocumentKind.CONFIRMATION)
 

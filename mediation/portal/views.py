@@ -13,8 +13,6 @@ from mediation.workflow import WorkflowError
 
 bp = Blueprint("portal", __name__)
 
-# A lookup is good for this long; the browser then has to ask again.
-LOOKUP_MINUTES = 30
 KEY = "portal"
 
 
@@ -36,18 +34,19 @@ def lookup():
         except WorkflowError as refused:
             status = show_refusal(form, refused)
         else:
-            session[KEY] = {"party": party.id, "until": time.time() + LOOKUP_MINUTES * 60}
+            session[KEY] = {"party": party.id, "until": time.time() + service.LOOKUP_MINUTES * 60}
             return redirect(url_for("portal.case"))
     elif form.errors:
         status = 400
-    return render_template("portal/lookup.html", form=form), status
+    return render_template("portal/lookup.html", form=form, limits=service.LIMITS), status
 
 
 @bp.route("/portal/case")
 def case():
     party = _party()
     if party is None:
-        flash("查询已超过30分钟或尚未查询，请重新填写案件编号和身份信息。", "info")
+        flash(f"查询已超过{service.LOOKUP_MINUTES}分钟或尚未查询，请重新填写案件编号和身份信息。",
+              "info")  # fmt: skip
         return redirect(url_for("portal.lookup"))
     current = party.case
     text, route = service.explanation(current)
@@ -55,7 +54,8 @@ def case():
         "portal/case.html", party=party, case=current, steps=service.steps(current),
         explanation=text, route=route, others=service.others(current, party),
         dates=service.key_dates(current), documents=service.party_documents(current),
-        mediators=[m.user.name for m in current.mediators if m.removed_at is None],
+        mediators=[m.user.name for m in current.active_mediators],
+        minutes=service.LOOKUP_MINUTES,
     )  # fmt: skip
 
 

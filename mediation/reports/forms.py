@@ -32,7 +32,3 @@ class StatisticsForm(SubForm):
             (u.id, "\u3000" * (u.path.count("/") - top) + u.name) for u in units
         )  # fmt: skip
         self.year.choices = choices(_years())
-
-    @property
-    def number(self) -> int | None:
-        return {"month": self.month.data, "quarter": self.quarter.data}.get(self.kind.data, 1)

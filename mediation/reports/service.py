@@ -88,22 +88,23 @@ class Period:
         return min(self.end, local_today())
 
 
-def make_period(kind: str, year: int, number: int | None) -> Period:
-    """The period asked for, or a WorkflowError naming the field that is wrong."""
+def make_period(kind: str, year: int, month: int | None = None, quarter: int | None = None
+                ) -> Period:  # fmt: skip
+    """The period asked for (the month or the quarter counts only for its kind), or a
+    WorkflowError naming the field that is wrong."""
     if kind not in KINDS:
         raise WorkflowError("请选择统计周期：月、季度或年。", status=400, field="kind")
     today = local_today()
     if not 2000 <= year <= today.year:
         raise WorkflowError(f"年份应在2000年至{today.year}年之间。", status=400, field="year")
+    number = {"month": month, "quarter": quarter}.get(kind, 1)
     limit = {"month": 12, "quarter": 4, "year": 1}[kind]
-    number = 1 if kind == "year" else number
-    where = {"month": "month", "quarter": "quarter", "year": "year"}[kind]
     if number is None or not 1 <= number <= limit:
         raise WorkflowError(f"请选择{'月份' if kind == 'month' else '季度'}。", status=400,
-                            field=where)  # fmt: skip
+                            field=kind)  # fmt: skip
     period = Period(kind, year, number)
     if period.start > today:
-        raise WorkflowError("所选期间尚未开始。", status=400, field=where)
+        raise WorkflowError("所选期间尚未开始。", status=400, field=kind)
     return period
 
 

@@ -14,7 +14,7 @@ from mediation.workflow import WorkflowError
 bp = Blueprint("reports", __name__)
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _report_helpers():
     """What templates/reports/ asks: the columns and how a figure is written."""
     return {"stats": SimpleNamespace(
@@ -29,15 +29,16 @@ def _report():
     if not access.can_read_statistics(current_user):
         abort(403)
     units = access.statistics_units(current_user)
-    now = service.current_period("month")
-    defaults = {"org": units[0].id, "kind": "month", "year": now.year, "month": now.number,
-                "quarter": (now.number + 2) // 3}  # fmt: skip
+    month, quarter = service.current_period("month"), service.current_period("quarter")
+    defaults = {"org": units[0].id, "kind": "month", "year": month.year, "month": month.number,
+                "quarter": quarter.number}  # fmt: skip
     form = StatisticsForm(request.args or None, data=defaults, units=units)
     if not form.validate():
         return form, None, 400
     try:
         unit = service.unit_or_404(current_user, form.org.data)
-        period = service.make_period(form.kind.data, form.year.data, form.number)
+        period = service.make_period(form.kind.data, form.year.data, form.month.data,
+                                     form.quarter.data)  # fmt: skip
         return form, service.build_report(current_user, unit, period), 200
     except WorkflowError as refused:
         return form, None, show_refusal(form, refused)
