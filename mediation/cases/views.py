@@ -241,20 +241,22 @@ def act(case_id: int, name: str):
     return redirect(url_for("cases.show", case_id=case.id))
 
 
-def post_on_case(case, key: str, form, do, done: str):
+def post_on_case(case, key: str, form, do, done, then=None):
     """Run a small form posted from the case page. A refusal shows next to that form on the
-    case page, with what was typed still in it."""
+    case page, with what was typed still in it. `done` is the message, or a function of
+    what `do` returned; `then`, a function of the same, names where to go instead of the
+    case page."""
     try:
         if not form.validate():
             raise WorkflowError(_form_problem(form), status=400)
-        do(form)
+        result = do(form)
     except WorkflowError as error:
         place_refusal(form, error)  # next to its field, with what was typed still in the form
         return _render_case(
             case, error.status, **{f"{key}_form": form, f"{key}_error": error.message}
         )
-    flash(done, "success")
-    return redirect(url_for("cases.show", case_id=case.id))
+    flash(done(result) if callable(done) else done, "success")
+    return redirect(then(result) if then else url_for("cases.show", case_id=case.id))
 
 
 def _form_problem(form) -> str:

@@ -7,13 +7,13 @@ refused post shows the case page again with the filled-in form and the reason ne
 
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from mediation import access, workflow
 from mediation.cases.panels import register_form
-from mediation.cases.views import _render_case, post_on_case
-from mediation.forms import choices, place_refusal
+from mediation.cases.views import post_on_case
+from mediation.forms import choices
 from mediation.handling import service
 from mediation.handling.forms import (
     JointForm,
@@ -213,30 +213,26 @@ def transfer(case_id: int):
 @bp.route("/cases/<int:case_id>/transfer-decision", methods=["POST"])
 def transfer_decision(case_id: int):
     case = access.case_or_404(current_user, case_id)
-    form = TransferDecisionForm(prefix="td")
-    try:
-        if not form.validate():
-            raise WorkflowError("页面已过期，请刷新后重试。", status=400)
-        pending = next((t for t in case.transfers if t.id == form.transfer_id.data), None)
+
+    def decide(f) -> bool:
+        pending = next((t for t in case.transfers if t.id == f.transfer_id.data), None)
         if pending is None:
             raise WorkflowError("找不到该移交。", status=404)
-        if form.decision.data not in ("accept", "decline"):
+        if f.decision.data not in ("accept", "decline"):
             raise WorkflowError("请选择接收或退回。", status=400)
-        accept = form.decision.data == "accept"
-        service.decide_transfer(
-            pending, current_user, accept, form.note.data or "", form.version.data
-        )
-    except WorkflowError as error:
-        place_refusal(form, error)
-        return _render_case(
-            case, error.status, transfer_decision_form=form, transfer_decision_error=error.message
-        )
-    if accept:
-        flash(f"已接收案件 {case.number}，请指派本调委会的调解员。", "success")
-        return redirect(url_for("cases.show", case_id=case.id))
-    # Declined: the case stays with its committee and leaves this one's scope.
-    flash(f"已退回案件 {case.number}。", "success")
-    return redirect(url_for("handling.attention"))
+        accept = f.decision.data == "accept"
+        service.decide_transfer(pending, current_user, accept, f.note.data or "", f.version.data)
+        return accept
+
+    # Declined, the case stays with its committee and leaves this one's scope: back to the
+    # director's list rather than to a page they can no longer see.
+    return post_on_case(
+        case, "transfer_decision", TransferDecisionForm(prefix="td"), decide,
+        lambda accepted: f"已接收案件 {case.number}，请指派本调委会的调解员。" if accepted
+        else f"已退回案件 {case.number}。",
+        then=lambda accepted: url_for("cases.show", case_id=case.id) if accepted
+        else url_for("handling.attention"),
+    )  # fmt: skip
 
 
 @bp.route("/cases/<int:case_id>/joint-committees", methods=["POST"])
