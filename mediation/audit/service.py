@@ -2,6 +2,7 @@
 are unbroken."""
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from itertools import groupby
 from typing import Any
 
@@ -10,7 +11,43 @@ from sqlalchemy import select
 from mediation.extensions import db
 from mediation.models import AdminEvent, Case, CaseEvent, CaseStatus, EventKind, User
 from mediation.models.audit import GENESIS, Chained
-from mediation.models.base import utcnow
+from mediation.models.base import LOCAL_TZ, Labelled, utcnow
+from mediation.privacy import mask_id_number, mask_phone
+
+
+def timeline_value(field: str, value: Any) -> Any:
+    """A value as the timeline's diffs keep it: labels for enums, masks for personal data,
+    times in Beijing time to the minute."""
+    if value is None or value == "":
+        return ""
+    if field == "id_number":
+        return mask_id_number(value)
+    if field == "phone":
+        return mask_phone(value)
+    if isinstance(value, Labelled):
+        return value.label
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime):
+        return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def apply_changes(obj: Any, fields: dict[str, Any], labels: dict[str, str], prefix: str = ""
+                  ) -> dict[str, list[Any]]:  # fmt: skip
+    """Set the labelled fields on obj; return what changed as {label: [old, new]}, the diff
+    every edit event carries. Compared as stored, so a change hidden by a mask still counts."""
+    changes = {}
+    for name, new in fields.items():
+        if name not in labels:
+            continue
+        old = getattr(obj, name)
+        if old != new:
+            setattr(obj, name, new)
+            changes[prefix + labels[name]] = [timeline_value(name, old), timeline_value(name, new)]
+    return changes
 
 
 def record_event(

@@ -4,7 +4,6 @@ Every change goes through here (views, CLI and demo data alike): permission via 
 transition via workflow, one timeline event with what changed, one commit.
 """
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import update
@@ -12,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
 from mediation import access, workflow
-from mediation.audit.service import events_since, record_event
+from mediation.audit.service import apply_changes, events_since, record_event
 from mediation.extensions import db
 from mediation.handling.service import ensure_not_related
 from mediation.models import (
@@ -30,10 +29,10 @@ from mediation.models import (
     Source,
     User,
 )
-from mediation.models.base import Labelled, local_today, utcnow
+from mediation.models.base import local_today, utcnow
 from mediation.models.case import CASE_LABELS
 from mediation.models.party import PARTY_LABELS
-from mediation.privacy import id_birth_date, id_number_problem, id_sex, mask_id_number, mask_phone
+from mediation.privacy import id_birth_date, id_number_problem, id_sex
 from mediation.workflow import WorkflowError
 
 
@@ -84,36 +83,6 @@ def _check_parties(parties: list[dict[str, Any]]) -> None:
         raise WorkflowError("请至少填写一名被申请人。", status=400, field="parties")
 
 
-def _shown(field: str, value: Any) -> Any:
-    """A value as the timeline keeps it: labels for enums, masks for personal data."""
-    if value is None or value == "":
-        return ""
-    if field == "id_number":
-        return mask_id_number(value)
-    if field == "phone":
-        return mask_phone(value)
-    if isinstance(value, Labelled):
-        return value.label
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _assign(obj: Any, fields: dict[str, Any], labels: dict[str, str], prefix: str = "") -> dict:
-    """Set the fields on obj; return the changes as {label: [old, new]} for the timeline."""
-    changes = {}
-    for name, new in fields.items():
-        if name not in labels:
-            continue
-        old = getattr(obj, name)
-        if old != new:
-            setattr(obj, name, new)
-            changes[prefix + labels[name]] = [_shown(name, old), _shown(name, new)]
-    return changes
-
-
 def _with_id_facts(data: dict[str, Any]) -> dict[str, Any]:
     """Birth date and sex are written in a valid resident ID number: fill them in when the
     person's data leaves them out."""
@@ -154,10 +123,10 @@ def register_case(user: User, fields: dict[str, Any], parties: list[dict[str, An
         registered_by_id=user.id,
         registered_on=registered_on,
     )
-    _assign(case, fields, CASE_LABELS)
+    apply_changes(case, fields, CASE_LABELS)
     for position, data in enumerate(parties):
         party = Party(position=position)
-        _assign(party, _with_id_facts(data), PARTY_LABELS)
+        apply_changes(party, _with_id_facts(data), PARTY_LABELS)
         case.parties.append(party)
     db.session.add(case)
     db.session.flush()
@@ -177,7 +146,7 @@ def update_case(
     if case.version != version:
         raise ConflictError(events_since(case, version))
     _check_parties(parties)
-    changes = _assign(case, _reported_by(user, fields), CASE_LABELS)
+    changes = apply_changes(case, _reported_by(user, fields), CASE_LABELS)
     changes.update(_sync_parties(case, parties))
     if not changes:
         return case
@@ -202,11 +171,11 @@ def _sync_parties(case: Case, parties: list[dict[str, Any]]) -> dict:
         party = existing.pop(data.get("id"), None) if data.get("id") else None
         if party is None:
             party = Party(position=position, case=case)
-            _assign(party, data, PARTY_LABELS)
+            apply_changes(party, data, PARTY_LABELS)
             changes[f"新增{party.role.label}"] = ["", party.name]
         else:
             party.position = position
-            changes.update(_assign(party, data, PARTY_LABELS, _party_title(party, position)))
+            changes.update(apply_changes(party, data, PARTY_LABELS, _party_title(party, position)))
         kept.append(party)
     for party in existing.values():
         changes[f"删除{party.role.label}"] = [party.name, ""]

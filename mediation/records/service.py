@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from mediation import workflow
-from mediation.audit.service import record_event
+from mediation.audit.service import apply_changes, record_event
 from mediation.extensions import db
 from mediation.models import (
     Attachment,
@@ -83,11 +83,6 @@ def record_ref(record: Record) -> str:
 
 def _local(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def shown(value: Any) -> Any:
-    """A value as the timeline's diffs keep it."""
-    return _local(value) if isinstance(value, datetime) else value
 
 
 def _check_fields(fields: dict[str, Any], labels: dict[str, str], optional=()) -> None:
@@ -190,12 +185,7 @@ def _update(record: Record, user: User, version: int, fields: dict[str, Any], la
     if record.version != version:
         raise RecordConflictError(record, missed_edits(record, version))
     _check_fields(fields, labels)
-    changes = {}
-    for name, new in _clean(fields, labels).items():
-        old = getattr(record, name)
-        if shown(old) != shown(new):
-            setattr(record, name, new)
-            changes[labels[name]] = [shown(old), shown(new)]
+    changes = apply_changes(record, _clean(fields, labels), labels)
     if not changes:
         return record
     case.updated_at = utcnow()
