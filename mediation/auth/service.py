@@ -51,7 +51,7 @@ def authenticate(username: str, password: str, address: str, known_device: bool)
         record_security_event(
             "login_failed", user=user, username=username, target=target, detail={"address": address}
         )
-        if throttle.failed(attempt, username):
+        if throttle.failed(username):
             record_security_event(
                 "lockout", user=user, username=username, target=target, detail={"address": address}
             )

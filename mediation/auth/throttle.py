@@ -79,8 +79,8 @@ def _failures(key: str, now: datetime, exclude: list[int]) -> tuple[int, datetim
     ).one()
 
 
-def begin(username: str, address: str, known_device: bool) -> list[LoginFailure]:
-    """Write this attempt down and return its records; TooManyAttempts (the attempt taken
+def begin(username: str, address: str, known_device: bool) -> list[int]:
+    """Write this attempt down and return its records' ids; TooManyAttempts (the attempt taken
     back) when it must wait. Written first and counted with the others, so parallel guesses
     cannot run past the limit."""
     now = utcnow()
@@ -88,19 +88,29 @@ def begin(username: str, address: str, known_device: bool) -> list[LoginFailure]
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - KEPT))
     attempt = [LoginFailure(key=key, at=now) for key in keys.values()]
     db.session.add_all(attempt)
-    db.session.commit()
+    db.session.flush()
+    # Read before the commit expires them: a parallel success may delete these rows.
     ours = [record.id for record in attempt]
+    db.session.commit()
     for kind, free, first in _rules(known_device):
         wait = _wait(*_failures(keys[kind], now, ours), free, first, now)
         if wait:
-            for record in attempt:
-                db.session.delete(record)
+            _take_back(ours)
             db.session.commit()
             raise TooManyAttempts(wait)
-    return attempt
+    return ours
 
 
-def failed(attempt: list[LoginFailure], username: str) -> bool:
+def _take_back(ours: list[int]) -> None:
+    # By statement, not session.delete: a parallel login may have removed them already.
+    db.session.execute(
+        delete(LoginFailure)
+        .where(LoginFailure.id.in_(ours))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def failed(username: str) -> bool:
     """The attempt failed: its records stay. True when this failure starts the username's
     wait (for the security log)."""
     now = utcnow()
@@ -108,16 +118,23 @@ def failed(attempt: list[LoginFailure], username: str) -> bool:
     return count == current_app.config["LOGIN_MAX_FAILURES"]
 
 
-def succeeded(attempt: list[LoginFailure], username: str) -> None:
-    """The right password: the attempt is taken back and the username's failures forgiven."""
-    for record in attempt:
-        db.session.delete(record)
-    clear_account(username)
+def succeeded(ours: list[int], username: str) -> None:
+    """The right password: the attempt is taken back and the username's failures forgiven,
+    in one statement (two in a row could deadlock with a parallel login doing the same)."""
+    db.session.execute(
+        delete(LoginFailure)
+        .where(LoginFailure.id.in_(ours) | (LoginFailure.key == account_key(username)))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def clear_account(username: str) -> None:
     """Forget the username's failures (a login, or an administrator's 解除登录锁定)."""
-    db.session.execute(delete(LoginFailure).where(LoginFailure.key == account_key(username)))
+    db.session.execute(
+        delete(LoginFailure)
+        .where(LoginFailure.key == account_key(username))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def waiting_accounts(usernames: list[str]) -> set[str]:
