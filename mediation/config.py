@@ -128,10 +128,14 @@ def dev_secret_key(instance_path: str) -> str:
         if len(key.encode()) >= MIN_SECRET_KEY_BYTES:
             return key
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # too short to be one of ours
     key = secrets.token_hex(32)
-    # Created with 0600 from the start: the key is never readable by others, not even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        # Created 0600 from the start (never readable by others, not even briefly), and only if
+        # absent: of two processes starting at once, one writes and both use its key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
-    os.chmod(path, 0o600)
     return key
