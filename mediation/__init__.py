@@ -131,6 +131,13 @@ def _setup_sqlite(app: Flask) -> None:
             cursor.close()
 
 
+ENDED_MESSAGES = {
+    "idle": "您已长时间未操作，为保护当事人信息已自动退出，请重新登录。",
+    "absolute": "本次登录已满规定时长，为保护当事人信息已自动退出，请重新登录。",
+    "ended": "本次登录已结束（已退出、修改了密码或被管理员强制下线），请重新登录。",
+}
+
+
 def _setup_login(app: Flask) -> None:
     from mediation.auth import sessions
 
@@ -143,25 +150,24 @@ def _setup_login(app: Flask) -> None:
     def load_user(user_id: str):
         """Signed in only while the session's row in user_sessions is live: the cookie alone
         is never enough (a copy of it dies when the row ends)."""
-        row, expired = sessions.current(session.get(sessions.SID))
-        if expired:
-            g.session_expired = expired
+        row, ended = sessions.current(session.get(sessions.SID))
+        if ended:
+            g.session_ended = ended
         if row is None or str(row.user_id) != user_id:
             return None
         return row.user
 
     @app.before_request
     def drop_ended_sessions():
-        """A cookie whose session has ended is emptied; one that ended for lack of use says so."""
+        """A cookie whose session has ended is emptied, and the login page says why."""
         if request.endpoint == "static" or current_user.is_authenticated:
             return None
         if sessions.SID not in session and "_user_id" not in session:
             return None
         for key in (sessions.SID, "_user_id", "_fresh", "_id"):
             session.pop(key, None)
-        if g.pop("session_expired", None):
-            flash(
-                "您已长时间未操作或登录时间过长，为保护当事人信息已自动退出，请重新登录。", "info"
-            )
+        reason = g.pop("session_ended", None)
+        if reason:
+            flash(ENDED_MESSAGES.get(reason, ENDED_MESSAGES["ended"]), "info")
             return redirect(url_for("auth.login", next=request.full_path))
         return None

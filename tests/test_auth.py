@@ -64,6 +64,7 @@ def test_a_saved_cookie_is_dead_after_logout(app, world, login):
     assert signed_in(thief)  # the copy works while the session lives...
     c.post("/logout", data={})
     assert not signed_in(thief)  # ...and not after 退出
+    assert "本次登录已结束" in thief.get("/cases", follow_redirects=True).get_data(True)
     row = db.session.scalar(select(UserSession))
     assert row.ended_at is not None and row.end_reason == "logout"
 
@@ -152,7 +153,8 @@ def test_a_session_ends_twelve_hours_after_login_however_busy(app, world, client
     with frozen_time(start + timedelta(hours=11, minutes=59)):
         assert signed_in(client)
     with frozen_time(start + timedelta(hours=12, minutes=1)):
-        assert not signed_in(client)
+        page = client.get("/cases", follow_redirects=True).get_data(as_text=True)
+    assert "本次登录已满规定时长" in page and 'name="password"' in page
     assert db.session.scalar(select(UserSession)).end_reason == "absolute"
 
 

@@ -50,14 +50,17 @@ def start(user: User, address: str, agent: str) -> str:
 
 
 def current(token: str | None) -> tuple[UserSession | None, str | None]:
-    """The live session this id names, or (None, why it just ended: "idle" or "absolute").
+    """The live session this id names, or (None, why not: "idle" or "absolute" when it has
+    just passed a limit, "ended" when it had ended before).
     A session past a limit is ended here, on the server; the cookie's own expiry is not
     trusted."""
     if not token:
         return None, None
     row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hashed(token)))
-    if row is None or row.ended_at is not None or not row.user.active:
+    if row is None:
         return None, None
+    if row.ended_at is not None or not row.user.active:
+        return None, "ended"
     now = utcnow()
     config = current_app.config
     reason = None
