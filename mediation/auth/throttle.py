@@ -111,8 +111,8 @@ def _take_back(ours: list[int]) -> None:
 
 
 def failed(username: str) -> bool:
-    """The attempt failed: its records stay. True when this failure starts the username's
-    wait (for the security log)."""
+    """After a failed attempt (whose records stay): True when this failure starts the
+    username's wait, for the security log."""
     now = utcnow()
     count, _ = _failures(account_key(username), now, [])
     return count == current_app.config["LOGIN_MAX_FAILURES"]
@@ -129,7 +129,7 @@ def succeeded(ours: list[int], username: str) -> None:
 
 
 def clear_account(username: str) -> None:
-    """Forget the username's failures (a login, or an administrator's 解除登录锁定)."""
+    """Forget the username's failures (an administrator's 解除登录锁定)."""
     db.session.execute(
         delete(LoginFailure)
         .where(LoginFailure.key == account_key(username))
