@@ -27,6 +27,8 @@ system-deps:
 system-deps-runtime:
 	bash scripts/system-deps.sh --runtime
 
+# Development: without a SECRET_KEY, the first start writes a random one to
+# instance/secret.key (owner-only) and later starts read it.
 run: system-deps-runtime venv
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
@@ -34,8 +36,11 @@ run: system-deps-runtime venv
 
 # Production: migrate, then serve with waitress (a production WSGI server, pure Python) on
 # HOST:PORT. Settings come from the environment (README: Configuration); no demo data.
+# Always production: it refuses to start without a SECRET_KEY of at least 32 bytes, and its
+# session cookies are Secure (serve it behind HTTPS).
 HOST ?= 127.0.0.1
 THREADS ?= 8
+serve: export MEDIATION_ENV := production
 serve: system-deps-runtime venv
 	$(BIN)/flask db upgrade
 	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call mediation:create_app

@@ -1,18 +1,20 @@
 """人民调解案件管理系统: the Flask application factory."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, flash, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask import Flask, flash, g, has_request_context, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mediation.config import (
-    DEMO_SECRET_KEY,
     Config,
+    dev_secret_key,
     from_environment,
     is_production,
     normalise_database_url,
+    secret_key_problem,
 )
 from mediation.extensions import csrf, db, login_manager, migrate
 
@@ -41,7 +43,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
     # A request may carry the largest upload and the form around it.
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 2 * 1024 * 1024
-    _refuse_demo_secrets(app)
+    _settle_secret_key(app)
+    if app.config["SESSION_COOKIE_SECURE"] is None and is_production(app):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
+    app.session_interface = CookieSessions()
     if app.config["PROXY_COUNT"]:
         # Behind that many reverse proxies: the client's address (for the resident lookup's
         # throttle) and the public host (for printed verification links) come from their
@@ -86,11 +92,26 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _refuse_demo_secrets(app: Flask) -> None:
-    if is_production(app) and app.config["SECRET_KEY"] in (DEMO_SECRET_KEY, "", None):
-        raise RuntimeError(
-            "MEDIATION_ENV=production needs its own SECRET_KEY; the demo key is refused."
-        )
+def _settle_secret_key(app: Flask) -> None:
+    """Production refuses to start without a key of its own of at least 32 bytes; a
+    development start without one uses (or makes) the random key in instance/secret.key."""
+    if is_production(app):
+        problem = secret_key_problem(app.config["SECRET_KEY"])
+        if problem:
+            raise RuntimeError(problem)
+    elif not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = dev_secret_key(app.instance_path)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie (which now carries only the session id, the CSRF token and flash
+    messages), marked Secure in production and on every request that came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        setting = app.config["SESSION_COOKIE_SECURE"]
+        if setting is not None:
+            return bool(setting)
+        return has_request_context() and request.is_secure
 
 
 def _setup_sqlite(app: Flask) -> None:
@@ -110,8 +131,15 @@ def _setup_sqlite(app: Flask) -> None:
             cursor.close()
 
 
+ENDED_MESSAGES = {
+    "idle": "您已长时间未操作，为保护当事人信息已自动退出，请重新登录。",
+    "absolute": "本次登录已满规定时长，为保护当事人信息已自动退出，请重新登录。",
+    "ended": "本次登录已结束（已退出、修改了密码或被管理员强制下线），请重新登录。",
+}
+
+
 def _setup_login(app: Flask) -> None:
-    from mediation.models import User
+    from mediation.auth import sessions
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
@@ -120,21 +148,26 @@ def _setup_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+        """Signed in only while the session's row in user_sessions is live: the cookie alone
+        is never enough (a copy of it dies when the row ends)."""
+        row, ended = sessions.current(session.get(sessions.SID))
+        if ended:
+            g.session_ended = ended
+        if row is None or str(row.user_id) != user_id:
+            return None
+        return row.user
 
     @app.before_request
-    def end_idle_sessions():
-        """An idle session ends after SESSION_IDLE_MINUTES, checked here on the server:
-        the cookie's own expiry alone would trust the browser."""
-        if request.endpoint == "static" or not current_user.is_authenticated:
+    def drop_ended_sessions():
+        """A cookie whose session has ended is emptied, and the login page says why."""
+        if request.endpoint == "static" or current_user.is_authenticated:
             return None
-        now = datetime.now(UTC).timestamp()
-        last = session.get("last_seen", now)
-        if now - last > app.config["SESSION_IDLE_MINUTES"] * 60:
-            logout_user()
-            session.clear()
-            flash("您已长时间未操作，为保护当事人信息已自动退出，请重新登录。", "info")
+        if sessions.SID not in session and "_user_id" not in session:
+            return None
+        for key in (sessions.SID, "_user_id", "_fresh", "_id"):
+            session.pop(key, None)
+        reason = g.pop("session_ended", None)
+        if reason:
+            flash(ENDED_MESSAGES.get(reason, ENDED_MESSAGES["ended"]), "info")
             return redirect(url_for("auth.login", next=request.full_path))
-        session["last_seen"] = now
-        session.permanent = True
         return None

@@ -1,27 +1,47 @@
-"""Settings: safe demo defaults, overridden by instance/config.py and then by the environment."""
+"""Settings: safe defaults, overridden by instance/config.py and then by the environment."""
 
 import os
+import secrets
 from datetime import timedelta
+from pathlib import Path
 
-DEMO_SECRET_KEY = "demo-secret-key-change-me"
+# A SECRET_KEY signs the session cookies; production refuses a shorter one.
+MIN_SECRET_KEY_BYTES = 32
+# The key the demo once shipped with: public, so refused everywhere it could matter.
+PUBLIC_DEMO_KEY = "demo-secret-key-change-me"
+# Where a development start keeps the key it generated (in the instance folder).
+SECRET_KEY_FILE = "secret.key"
 
 
 class Config:
-    SECRET_KEY = DEMO_SECRET_KEY
+    # None: development generates a random key into instance/secret.key (dev_secret_key);
+    # production refuses to start without one of at least MIN_SECRET_KEY_BYTES.
+    SECRET_KEY: str | None = None
     # Filled in by create_app: the SQLite file lives in the instance folder.
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # "production" refuses demo secrets and demo passwords.
     MEDIATION_ENV = "development"
-    # An idle session ends after 30 minutes (checked server-side on every request).
+    # A session (a row in user_sessions, checked on the server on every request) ends after
+    # 30 minutes unused, and 12 hours after its login in any case.
     SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # None: Secure in production and on every HTTPS request; True/False force it.
+    SESSION_COOKIE_SECURE: bool | None = None
+    # No "remember me": a login lasts one session.
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    REMEMBER_COOKIE_HTTPONLY = True
     PASSWORD_HASH_METHOD = "scrypt"  # the tests use a cheaper one
+    # Failed logins per username (known or not) before each further try must wait, the wait
+    # doubling from a minute up to LOGIN_LOCK_MINUTES. The account's own password still passes
+    # from a browser that has signed in to it before.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    # Failed logins per client address before it must wait likewise (from a second).
+    LOGIN_ADDRESS_FAILURES = 20
     # Practice rule of the Ministry of Justice: conclude within one month of acceptance.
     DEFAULT_DEADLINE_DAYS = 30
     CASES_PER_PAGE = 20
@@ -46,8 +66,11 @@ ENV_SETTINGS = {
     "DATABASE_URL": str,
     "MEDIATION_ENV": str,
     "SESSION_IDLE_MINUTES": int,
+    "SESSION_ABSOLUTE_HOURS": int,
+    "SESSION_COOKIE_SECURE": lambda raw: raw.lower() in ("1", "true", "yes", "on"),
     "LOGIN_MAX_FAILURES": int,
     "LOGIN_LOCK_MINUTES": int,
+    "LOGIN_ADDRESS_FAILURES": int,
     "DEFAULT_DEADLINE_DAYS": int,
     "CASES_PER_PAGE": int,
     "UPLOAD_FOLDER": str,
@@ -80,3 +103,39 @@ def normalise_database_url(url: str) -> str:
 def is_production(app) -> bool:
     """MEDIATION_ENV=production: demo secrets, demo passwords and demo data are refused."""
     return app.config["MEDIATION_ENV"] == "production"
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why `key` may not sign production sessions, or None when it may."""
+    if not key:
+        return "MEDIATION_ENV=production needs a SECRET_KEY (environment or instance/config.py)."
+    if key == PUBLIC_DEMO_KEY:
+        return "SECRET_KEY is the public demo key; set a key of your own."
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        return (
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes, e.g. the output of "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'."
+        )
+    return None
+
+
+def dev_secret_key(instance_path: str) -> str:
+    """A development start's key: read from instance/secret.key, or generated there (random,
+    readable by the owner only) on the first start. Never a key shipped with the code."""
+    path = Path(instance_path) / SECRET_KEY_FILE
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key.encode()) >= MIN_SECRET_KEY_BYTES:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # too short to be one of ours
+    key = secrets.token_hex(32)
+    try:
+        # Created 0600 from the start (never readable by others, not even briefly), and only if
+        # absent: of two processes starting at once, one writes and both use its key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -3,18 +3,18 @@ or the end of their ID number, sees where it stands with the others masked, prin
 documents they hold a copy of; guesses are throttled and refusals say nothing specific."""
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
 from flask import request
+from sqlalchemy import select
 
 from mediation import create_app
 from mediation.cases import service as cases
 from mediation.documents import service as documents
 from mediation.extensions import db
-from mediation.models import DocumentKind, LookupFailure, PartyKind, PartyRole
-from mediation.models.base import utcnow
+from mediation.models import DocumentKind, LookupFailure, PartyKind, PartyRole, PortalLookup
+from mediation.models.base import frozen_time, utcnow
 from mediation.portal import service as portal
 
 from factories import ID_FEMALE, ID_MALE, make_case
@@ -156,13 +156,33 @@ def test_an_ended_case_names_the_routes_and_the_lookup_expires(world, client):
     html = client.get("/portal/case").get_data(as_text=True)
     assert "调解已终止" in html and "可以向人民法院提起诉讼。" in html
     assert 'aria-current="step">调解终止' in html
-    with client.session_transaction() as session:
-        session["portal"] = {**session["portal"], "until": time.time() - 1}
-    expired = client.get("/portal/case")
+    with frozen_time(utcnow() + timedelta(minutes=portal.LOOKUP_MINUTES, seconds=1)):
+        expired = client.get("/portal/case")
     assert expired.status_code == 302 and expired.headers["Location"].endswith("/portal")
     look_up(client, case.number, "13812345678")
     assert client.post("/portal/leave", data={}).status_code == 302
     assert client.get("/portal/case").status_code == 302
+
+
+def test_a_copied_cookie_is_dead_after_ending_the_lookup(app, world, client):
+    case = make_case(world["mediator1"])
+    look_up(client, case.number, "13812345678")
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert copy.get("/portal/case").status_code == 200  # the copy works while the lookup lives
+    assert client.post("/portal/leave", data={}).status_code == 302
+    assert copy.get("/portal/case").status_code == 302  # ...and not after 结束查询
+    found = db.session.scalar(select(PortalLookup))
+    assert found.ended_at is not None and found.case_id == case.id
+
+
+@pytest.mark.parametrize(("proof", "by_id_tail"), [("13812345678", False), (ID_MALE[-6:], True)])
+def test_a_lookup_remembers_how_the_party_proved_who_they_are(world, proof, by_id_tail):
+    case = make_case(world["mediator1"])
+    lookup, token = portal.open_lookup(case.number, proof, "127.0.0.1")
+    assert lookup.by_id_tail is by_id_tail
+    assert portal.current_lookup(token) is lookup and lookup.case is case
+    assert token not in lookup.token_hash  # only a hash is kept
 
 
 def test_the_progress_line_ends_where_the_case_left_the_way(world, client):

@@ -61,3 +61,7 @@ class OrgForm(BaseForm):
             "deadline_days": self.deadline_days.data,
             "active": self.active.data,
         }
+
+
+class SignOutForm(BaseForm):
+    """强制下线: nothing to fill in but the CSRF token."""

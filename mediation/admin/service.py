@@ -6,7 +6,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from mediation.audit.security import record_security_event
 from mediation.audit.service import record_admin_event, verify_admin_page
+from mediation.auth import sessions, throttle
 from mediation.auth.service import password_problem
 from mediation.extensions import db
 from mediation.models import AdminEvent, Org, OrgKind, Role, User
@@ -125,25 +127,58 @@ def update_user(
     if user.id == actor.id and (data["role"] != Role.ADMIN or not data["active"]):
         raise WorkflowError("不能停用自己的管理员账户或取消自己的管理员角色。", status=400)
     before = _user_facts(user)
+    was_active = user.active
     user.name = data["name"]
     user.role = data["role"]
     user.org = org
     user.phone = data.get("phone") or None
     user.active = data["active"]
     changes = _diff(before, _user_facts(user))
-    if data.get("unlock") and (user.locked_until or user.failed_logins):
+    if data.get("unlock") and user.username in throttle.waiting_accounts([user.username]):
         changes["登录锁定"] = ["已锁定", "已解除"]
-        user.locked_until = None
-        user.failed_logins = 0
+        throttle.clear_account(user.username)
     if password:
         problem = password_problem(user, password)
         if problem:
             raise WorkflowError(problem, status=400, field="password")
         user.set_password(password)
         changes["密码"] = ["", "已重置"]
+        ended = sessions.end_all(user, "password_changed")
+        record_security_event(
+            "password_changed",
+            user=actor,
+            target=f"user:{user.id}",
+            detail={"by_admin": True, "sessions_ended": ended},
+        )
+    if was_active and not user.active:
+        # A disabled account is signed out everywhere at once, not at its next idle timeout.
+        ended = sessions.end_all(user, "disabled")
+        record_security_event(
+            "logout_all",
+            user=actor,
+            target=f"user:{user.id}",
+            detail={"reason": "disabled", "sessions_ended": ended},
+        )
     _log_and_commit(actor, "update_user", f"user:{user.id}", f"修改账户 {user.username}",
                     changes)  # fmt: skip
     return user
+
+
+def sign_out_everywhere(actor: User, user: User) -> int:
+    """强制下线: every session of `user` ends now, on every device; returns how many."""
+    _require_admin(actor)
+    ended = sessions.end_all(user, "logout_all")
+    record_security_event(
+        "logout_all", user=actor, target=f"user:{user.id}", detail={"sessions_ended": ended}
+    )
+    _log_and_commit(
+        actor,
+        "sign_out_user",
+        f"user:{user.id}",
+        f"强制下线 {user.username}",
+        {"登录会话": [f"{ended}个", "已全部结束"]},
+    )
+    return ended
 
 
 def _check_parent(kind: OrgKind, parent: Org | None) -> None:

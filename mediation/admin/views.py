@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from mediation import access
 from mediation.admin import service
-from mediation.admin.forms import OrgForm, UserForm
+from mediation.admin.forms import OrgForm, SignOutForm, UserForm
+from mediation.auth import sessions, throttle
 from mediation.extensions import db
 from mediation.forms import choices, refused_status, show_refusal
 from mediation.models import Org, User
@@ -46,7 +47,8 @@ def _save(form, obj, save, message, endpoint: str):
 @bp.route("/users")
 def users():
     rows = db.session.scalars(select(User).order_by(User.org_id, User.username)).all()
-    return render_template("admin/users.html", users=rows)
+    waiting = throttle.waiting_accounts([u.username for u in rows])
+    return render_template("admin/users.html", users=rows, waiting=waiting)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -73,9 +75,34 @@ def user_form(user_id: int | None = None):
         done = _save(form, user, save, lambda u: f"已保存账户 {u.username}。", "admin.users")
         if done:
             return done
-    return render_template("admin/user_form.html", form=form, account=user), refused_status(
-        form, request
+    return _user_page(form, user), refused_status(form, request)
+
+
+def _user_page(form, user: User | None) -> str:
+    waiting = user is not None and user.username in throttle.waiting_accounts([user.username])
+    sessions_open = sessions.open_sessions(user) if user is not None else 0
+    return render_template(
+        "admin/user_form.html",
+        form=form,
+        account=user,
+        locked=waiting,
+        sessions_open=sessions_open,
+        sign_out=SignOutForm(),
     )
+
+
+@bp.route("/users/<int:user_id>/sign-out", methods=["POST"])
+def sign_out_user(user_id: int):
+    """强制下线: the account is signed out on every device at once."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = SignOutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ended = service.sign_out_everywhere(current_user, user)
+    flash(f"已强制下线账户 {user.username}，结束了{ended}个登录会话。", "success")
+    return redirect(url_for("admin.user_form", user_id=user.id))
 
 
 @bp.route("/orgs")

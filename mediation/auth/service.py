@@ -1,16 +1,24 @@
-"""Authentication rules: lockout after repeated failures, demo passwords refused in production."""
+"""Authentication rules: one answer for every refused login, the same work for unknown and
+known usernames, throttled guessing, demo passwords refused in production."""
 
-from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from mediation.audit.security import record_security_event
+from mediation.auth import sessions, throttle
+from mediation.auth.throttle import TooManyAttempts
 from mediation.config import is_production
 from mediation.extensions import db
 from mediation.models import User
-from mediation.models.base import LOCAL_TZ, utcnow
 
 DEMO_PASSWORD = "demo12345"
+# Unknown user, wrong password, disabled account: the page cannot tell them apart.
+REFUSED = "用户名或密码不正确，或账户暂时无法登录。请核对后重试，仍无法登录请联系系统管理员。"
+
+__all__ = ["REFUSED", "LoginRefused", "TooManyAttempts", "authenticate", "change_password"]
 
 
 class LoginRefused(Exception):
@@ -20,38 +28,40 @@ class LoginRefused(Exception):
         self.field = field  # the form field the message belongs next to
 
 
-def authenticate(username: str, password: str) -> User:
-    """The user for these credentials, or LoginRefused with the message the page shows."""
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
-    now = utcnow()
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash no password matches, made the same way as real ones, so that an unknown
+    username costs the same time as a known one."""
+    return generate_password_hash("no account has this password", method=method)
+
+
+def authenticate(username: str, password: str, address: str, known_device: bool) -> User:
+    """The user for these credentials; LoginRefused (REFUSED, whatever the reason) or
+    TooManyAttempts (wait before trying again)."""
+    username = username.strip()
+    attempt = throttle.begin(username, address, known_device)
+    user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise LoginRefused("用户名或密码不正确。")
-    if user.is_locked(now):
-        until = user.locked_until.astimezone(LOCAL_TZ).strftime("%H:%M")
-        raise LoginRefused(f"密码连续输错次数过多，账户已锁定，请于 {until} 后再试。")
-    if not user.check_password(password):
-        user.failed_logins += 1
-        limit = current_app.config["LOGIN_MAX_FAILURES"]
-        if user.failed_logins >= limit:
-            minutes = current_app.config["LOGIN_LOCK_MINUTES"]
-            user.locked_until = now + timedelta(minutes=minutes)
-            user.failed_logins = 0
-            db.session.commit()
-            until = user.locked_until.astimezone(LOCAL_TZ).strftime("%H:%M")
-            raise LoginRefused(
-                f"密码已连续输错{limit}次，账户已锁定{minutes}分钟，请于 {until} 后再试。"
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
+        right = False
+    else:
+        right = user.check_password(password)
+    if not right or not user.active:
+        target = f"user:{user.id}" if user else ""
+        record_security_event(
+            "login_failed", user=user, username=username, target=target, detail={"address": address}
+        )
+        if throttle.failed(username):
+            record_security_event(
+                "lockout", user=user, username=username, target=target, detail={"address": address}
             )
         db.session.commit()
-        left = limit - user.failed_logins
-        raise LoginRefused(f"用户名或密码不正确。再输错{left}次账户将被锁定。")
-    if not user.active:
-        raise LoginRefused("该账户已停用，请联系系统管理员。")
-    if is_production(current_app) and password == DEMO_PASSWORD:
-        raise LoginRefused("生产环境不允许使用演示密码登录，请联系系统管理员重置密码。")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+        raise LoginRefused(REFUSED)
+    throttle.succeeded(attempt, username)
     db.session.commit()
+    if is_production(current_app) and password == DEMO_PASSWORD:
+        # Only the right password reaches this: it tells nothing a guesser did not know.
+        raise LoginRefused("生产环境不允许使用演示密码登录，请联系系统管理员重置密码。")
     return user
 
 
@@ -67,11 +77,18 @@ def password_problem(user: User, password: str) -> str | None:
     return None
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_session: str | None) -> int:
+    """A new password; every other session of the user ends (whoever held a copy of it is
+    signed out), the one with the id `keep_session` stays. Returns how many ended."""
     if not user.check_password(current):
         raise LoginRefused("当前密码不正确。", field="current")
     problem = password_problem(user, new)
     if problem:
         raise LoginRefused(problem, field="new")
     user.set_password(new)
+    ended = sessions.end_all(user, "password_changed", keep=keep_session)
+    record_security_event(
+        "password_changed", user=user, target=f"user:{user.id}", detail={"sessions_ended": ended}
+    )
     db.session.commit()
+    return ended

@@ -44,9 +44,10 @@ from mediation.models.handling import (
     RiskMeasure,
     Transfer,
 )
+from mediation.models.login import LoginFailure, UserSession
 from mediation.models.org import Org
 from mediation.models.party import Party
-from mediation.models.portal import LookupFailure
+from mediation.models.portal import LookupFailure, PortalLookup
 from mediation.models.record import Attachment, InvestigationRecord, Participant, SessionRecord
 from mediation.models.user import User
 
@@ -74,6 +75,7 @@ __all__ = [
     "GeneratedDocument",
     "InvestigationRecord",
     "JointCommittee",
+    "LoginFailure",
     "LookupFailure",
     "MediatorRelation",
     "Org",
@@ -86,6 +88,7 @@ __all__ = [
     "PartyRole",
     "Performance",
     "PoliceReport",
+    "PortalLookup",
     "Recusal",
     "RecusalDecision",
     "Reminder",
@@ -101,4 +104,5 @@ __all__ = [
     "TransferKind",
     "TransferStatus",
     "User",
+    "UserSession",
 ]

@@ -6,16 +6,25 @@ says which part was wrong or whether the case exists."""
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from mediation import workflow
 from mediation.documents.service import documents_of
 from mediation.extensions import db
-from mediation.models import Case, CaseStatus, DocumentKind, GeneratedDocument, LookupFailure, Party
+from mediation.models import (
+    Case,
+    CaseStatus,
+    DocumentKind,
+    GeneratedDocument,
+    LookupFailure,
+    Party,
+    PortalLookup,
+)
 from mediation.models.base import utcnow
 from mediation.privacy import normalise_phone, public_name
 from mediation.workflow import WorkflowError
@@ -26,7 +35,8 @@ S = CaseStatus
 LIMITS = [("case", 5, timedelta(hours=1)), ("case", 10, timedelta(days=1)),
           ("address", 20, timedelta(hours=1))]  # fmt: skip
 KEPT = max(window for _, _, window in LIMITS)
-# A lookup holds in the browser's session this long; then the party asks again.
+# A lookup (a row in portal_lookups, named by the browser's cookie) holds this long from its
+# start; then the party asks again.
 LOOKUP_MINUTES = 30
 # Documents a party holds a copy of, and may print again from here.
 PARTY_DOCUMENTS = (DocumentKind.AGREEMENT, DocumentKind.TERMINATION, DocumentKind.CONFIRMATION)
@@ -65,11 +75,17 @@ def _hashed(kind: str, value: str) -> str:
 
 
 def find_party(number: str, proof: str, address: str) -> Party:
+    """The party of the case numbered `number` who proved it with `proof` (see _find)."""
+    return _find(number, proof, address)[0]
+
+
+def _find(number: str, proof: str, address: str) -> tuple[Party, bool]:
     """The party of the case numbered `number` whose phone, or ID number's last six
     characters, is `proof`; else a WorkflowError that says nothing about which was wrong.
 
     Every attempt is written down before the answer is checked, and the count includes it,
-    so parallel guesses are counted too; a right answer takes its record back."""
+    so parallel guesses are counted too; a right answer takes its record back. The bool says
+    whether the ID number's tail (rather than the phone) proved it."""
     number, proof = normalise_number(number), _proof(proof)
     if not number:
         raise WorkflowError("请填写案件编号。", status=400, field="number")
@@ -89,8 +105,8 @@ def find_party(number: str, proof: str, address: str) -> Party:
             raise WorkflowError("查询失败次数过多，请稍后再试，或直接与人民调解委员会联系。",
                                 status=429)  # fmt: skip
     case = db.session.scalar(select(Case).where(Case.number == number))
-    party = _matching_party(case, proof) if case is not None else None
-    if party is None:
+    found = _matching_party(case, proof) if case is not None else None
+    if found is None:
         raise WorkflowError(
             "案件编号与身份信息不符。请核对人民调解委员会告知您的案件编号，并填写您登记时留下的"
             "联系电话或公民身份号码后六位。",
@@ -99,22 +115,68 @@ def find_party(number: str, proof: str, address: str) -> Party:
     for record in attempt:
         db.session.delete(record)
     db.session.commit()
-    return party
+    return found
 
 
-def _matching_party(case: Case, proof: str) -> Party | None:
+def _matching_party(case: Case, proof: str) -> tuple[Party, bool] | None:
     for party in case.parties:
         phone = normalise_phone(party.phone).replace("-", "")
         if len(proof) >= 7 and phone and hmac.compare_digest(phone, proof):
-            return party
+            return party, False
         id_tail = party.id_number[-6:].upper()
         if len(proof) == 6 and len(party.id_number) == 18 and hmac.compare_digest(id_tail, proof):
-            return party
+            return party, True
     return None
 
 
-def party_or_none(party_id: int | None) -> Party | None:
-    return db.session.get(Party, party_id) if party_id else None
+# --- The lookup in progress: on the server, the browser holds only its id -----------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_lookup(number: str, proof: str, address: str) -> tuple[PortalLookup, str]:
+    """A lookup for the party these answers identify (find_party's refusals otherwise), and
+    the random id the browser's cookie keeps for it."""
+    party, by_id_tail = _find(number, proof, address)
+    token = secrets.token_urlsafe(32)
+    lookup = PortalLookup(
+        token_hash=_token_hash(token),
+        case_id=party.case_id,
+        party=party,
+        by_id_tail=by_id_tail,
+        created_at=utcnow(),
+    )
+    db.session.add(lookup)
+    db.session.commit()
+    return lookup, token
+
+
+def current_lookup(token: str | None) -> PortalLookup | None:
+    """The lookup this id names while it is neither ended nor older than LOOKUP_MINUTES."""
+    if not token or not isinstance(token, str):
+        return None
+    lookup = db.session.scalar(
+        select(PortalLookup).where(PortalLookup.token_hash == _token_hash(token))
+    )
+    if lookup is None or lookup.ended_at is not None:
+        return None
+    if utcnow() - lookup.created_at > timedelta(minutes=LOOKUP_MINUTES):
+        return None
+    return lookup
+
+
+def end_lookup(token: str | None) -> None:
+    """结束查询: the lookup ends on the server, so a copy of the cookie shows nothing more."""
+    if not token or not isinstance(token, str):
+        return
+    db.session.execute(
+        update(PortalLookup)
+        .where(PortalLookup.token_hash == _token_hash(token), PortalLookup.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    db.session.commit()
 
 
 # --- What the party sees ------------------------------------------------------------------

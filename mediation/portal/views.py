@@ -1,8 +1,6 @@
 """Resident pages, no account needed: look up one's own case, see where it stands, print
 the documents one holds a copy of. Thin: parse, call the service, render."""
 
-import time
-
 from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
 
 from mediation.documents.service import document_path
@@ -16,13 +14,13 @@ bp = Blueprint("portal", __name__)
 KEY = "portal"
 
 
-def _party():
-    """The party this browser looked up, while the lookup is fresh."""
-    found = session.get(KEY) or {}
-    if found.get("until", 0) < time.time():
+def _lookup():
+    """This browser's lookup, while it is live on the server (lookup.party, lookup.case,
+    lookup.by_id_tail)."""
+    lookup = service.current_lookup(session.get(KEY))
+    if lookup is None:
         session.pop(KEY, None)
-        return None
-    return service.party_or_none(found.get("party"))
+    return lookup
 
 
 @bp.route("/portal", methods=["GET", "POST"])
@@ -30,11 +28,13 @@ def lookup():
     form, status = LookupForm(), 200
     if form.validate_on_submit():
         try:
-            party = service.find_party(form.number.data, form.proof.data, request.remote_addr or "")
+            _, token = service.open_lookup(
+                form.number.data, form.proof.data, request.remote_addr or ""
+            )
         except WorkflowError as refused:
             status = show_refusal(form, refused)
         else:
-            session[KEY] = {"party": party.id, "until": time.time() + service.LOOKUP_MINUTES * 60}
+            session[KEY] = token
             return redirect(url_for("portal.case"))
     elif form.errors:
         status = 400
@@ -43,11 +43,12 @@ def lookup():
 
 @bp.route("/portal/case")
 def case():
-    party = _party()
-    if party is None:
+    lookup = _lookup()
+    if lookup is None:
         flash(f"查询已超过{service.LOOKUP_MINUTES}分钟或尚未查询，请重新填写案件编号和身份信息。",
               "info")  # fmt: skip
         return redirect(url_for("portal.lookup"))
+    party = lookup.party
     current = party.case
     text, route = service.explanation(current)
     return render_template(
@@ -61,11 +62,11 @@ def case():
 
 @bp.route("/portal/documents/<int:document_id>.pdf")
 def document(document_id: int):
-    party = _party()
-    if party is None:
+    lookup = _lookup()
+    if lookup is None:
         return redirect(url_for("portal.lookup"))
     try:
-        found = service.party_document(party, document_id)
+        found = service.party_document(lookup.party, document_id)
     except WorkflowError:
         return render_template("errors/error.html", code=404, title="找不到文书",
                                text="没有这份文书，或它不属于您查询的案件。"), 404  # fmt: skip
@@ -75,6 +76,6 @@ def document(document_id: int):
 
 @bp.route("/portal/leave", methods=["POST"])
 def leave():
-    session.pop(KEY, None)
+    service.end_lookup(session.pop(KEY, None))
     flash("已结束查询。在公用电脑上查询后，请关闭浏览器。", "info")
     return redirect(url_for("portal.lookup"))
