@@ -60,3 +60,31 @@ def test_conflict_page_shows_both_values_and_keeps_every_party(world, page_as, t
     assert parties["李四"].phone == "13700001111" and parties["王五"].address == "东街社区6号"
     assert stored.request == "甲：请求赔偿维修费三千元。"
     assert stored.summary == "乙：补充了现场情况。"
+
+
+def test_a_restored_draft_is_merged_with_what_was_saved_since(world, page_as):
+    """A draft typed before someone else saved, restored into a fresh page: its save is a
+    refused, merged one, so it does not put back the old values the other person changed."""
+    case = make_case(world["mediator1"])
+    tab_a, tab_b = page_as("mediator1"), page_as("director1")
+    tab_b.goto(f"/cases/{case.id}/edit")
+    tab_b.fill("#summary", "乙：草稿里补充的情况。")
+    tab_b.wait_for_timeout(600)  # the draft is saved a moment after typing stops
+    tab_a.goto(f"/cases/{case.id}/edit")
+    tab_a.fill("[name='parties-1-phone']", "13700001111")
+    tab_a.click("button[name=save]")
+    tab_a.wait_for_url(re.compile(rf".*/cases/{case.id}$"))
+
+    tab_b.goto(f"/cases/{case.id}/edit")  # a fresh page (a reload would keep the inputs)
+    tab_b.click("[data-restore]")
+    assert tab_b.input_value("#summary") == "乙：草稿里补充的情况。"
+    tab_b.click("button[name=save]")
+    tab_b.wait_for_load_state()
+    assert "您的保存未生效" in tab_b.locator(".conflict").inner_text()
+    assert tab_b.input_value("[name='parties-1-phone']") == "13700001111"
+    tab_b.click("button[name=save]")
+    tab_b.wait_for_url(re.compile(rf".*/cases/{case.id}$"))
+    db.session.expire_all()
+    stored = db.session.get(Case, case.id)
+    assert stored.summary == "乙：草稿里补充的情况。"
+    assert stored.parties[1].phone == "13700001111"
