@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, FieldList, Form, HiddenField, SelectField
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
 from mediation.models.base import Labelled
@@ -182,7 +182,19 @@ def snapshot(form: Form) -> dict[str, str]:
 
 
 def _list_names(form: Form) -> tuple[str, ...]:
-    return tuple(f.name for f in form if isinstance(f, FieldList))
+    """The lists whose rows are ListRows, merged row by row. (Any other list would merge key
+    by key, by position: give its rows an id and key before editing it in an EditForm.)"""
+    return tuple(f.name for f in form if isinstance(f, FieldList) and _has_list_rows(f))
+
+
+def _has_list_rows(rows: FieldList) -> bool:
+    unbound = rows.unbound_field
+    row_class = unbound.args[0] if unbound.args else unbound.kwargs.get("form_class")
+    return (
+        issubclass(unbound.field_class, FormField)
+        and isinstance(row_class, type)
+        and issubclass(row_class, ListRow)
+    )
 
 
 def _rows(values: dict[str, str], name: str) -> dict[str, dict[str, str]]:
