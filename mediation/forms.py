@@ -4,6 +4,7 @@ import dataclasses
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any, Self
 
 from flask_wtf import FlaskForm
@@ -77,6 +78,7 @@ class ListRow(SubForm):
 
     id = HiddenField()
     key = HiddenField()
+    row_conflict = ""  # after a refused save: why this row is shown although one removed it
 
 
 def new_row_key() -> str:
@@ -104,6 +106,7 @@ class EditForm(BaseForm):
 
     version = HiddenField()
     base = HiddenField()
+    conflicts: Sequence[Conflict] = ()  # after a refused save: what both people changed
 
     def version_seen(self) -> int:
         return int(self.version.data) if str(self.version.data or "").isdigit() else 0

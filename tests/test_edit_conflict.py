@@ -418,3 +418,15 @@ def test_agreement_terms_typed_in_a_second_tab_are_kept_when_refused(world, logi
     assert again["terms-0-content"] == "乙：赔偿维修费"
     db.session.expire_all()
     assert [t.content for t in db.session.get(Case, case.id).agreement.terms] == ["甲：赔偿维修费"]
+
+
+def test_a_party_added_without_javascript_gets_a_key(world, login):
+    """The add button posts the form back; the row it adds carries a key like a row added
+    in the browser, so a merge after a refused save keeps it as one row."""
+    case = make_case(world["mediator1"])
+    c = login("mediator1")
+    values = edit_page(c, case.id)
+    page = c.post(f"/cases/{case.id}/edit", data={**values, "add_party": "respondent"})
+    added = form_values(page.get_data(as_text=True))
+    assert added["parties-2-id"] == "" and len(added["parties-2-key"]) >= 16
+    assert added["parties-0-key"] == ""  # a saved party is known by its id
