@@ -93,8 +93,10 @@ def reach_agreement(
     try:
         workflow.fire(case, user, "reach_agreement")
     except WorkflowError:
+        # Taking it out of the collection may already have dropped it from the session.
         case.agreements.remove(agreement)
-        db.session.expunge(agreement)
+        if agreement in db.session:
+            db.session.expunge(agreement)
         raise
     if previous is not None:  # mediation reopened and a new agreement replaces the old one
         previous.status = AgreementStatus.SUPERSEDED

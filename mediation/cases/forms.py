@@ -7,7 +7,6 @@ from wtforms import (
     DateField,
     FieldList,
     FormField,
-    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -22,7 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from mediation.forms import BaseForm, EditForm, SubForm, enum_choices
+from mediation.forms import BaseForm, EditForm, ListRow, SubForm, enum_choices
 from mediation.models import (
     CaseStatus,
     Category,
@@ -57,10 +56,10 @@ def _enum(enum: type[Labelled], value: str | None):
     return enum(value) if value else None
 
 
-class PartyForm(SubForm):
-    """One party. A plain Form: it lives inside the case form, which carries the CSRF token."""
+class PartyForm(ListRow):
+    """One party. A plain Form: it lives inside the case form, which carries the CSRF token;
+    its id (or, for a party not saved yet, its key) tells a merge which party it is."""
 
-    id = HiddenField()
     role = _enum_select(P["role"], PartyRole)
     kind = _enum_select(P["kind"], PartyKind)
     name = StringField(
@@ -135,7 +134,6 @@ class PartyForm(SubForm):
 
 
 class CaseForm(EditForm):
-    WHOLE = ("parties-",)  # the parties merge as one list
     category = _enum_select(L["category"], Category, blank="请选择", validators=[
         InputRequired("请选择纠纷类型。")])  # fmt: skip
     source = _enum_select(L["source"], Source)
@@ -153,7 +151,7 @@ class CaseForm(EditForm):
     may_escalate = BooleanField(L["may_escalate"])
     is_major = BooleanField(L["is_major"])
     other_authority = _enum_select(L["other_authority"], OtherAuthority)
-    parties = FieldList(FormField(PartyForm), min_entries=2)
+    parties = FieldList(FormField(PartyForm), "当事人", min_entries=2)
 
     def validate_registered_on(self, field):
         if field.data and field.data > local_today():
@@ -186,6 +184,10 @@ class CaseForm(EditForm):
 
     def party_dicts(self) -> list[dict[str, Any]]:
         return [entry.form.to_dict() for entry in self.parties]
+
+    def parties_seen(self) -> set[int]:
+        """The saved parties this form was opened with: the only ones its save may remove."""
+        return self.base_row_ids("parties")
 
 
 class ActionForm(BaseForm):

@@ -4,6 +4,7 @@ Every change goes through here (views, CLI and demo data alike): permission via 
 transition via workflow, one timeline event with what changed, one commit.
 """
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import update
@@ -136,15 +137,24 @@ def register_case(user: User, fields: dict[str, Any], parties: list[dict[str, An
 
 
 def update_case(
-    case: Case, user: User, version: int, fields: dict[str, Any], parties: list[dict[str, Any]]
+    case: Case,
+    user: User,
+    version: int,
+    fields: dict[str, Any],
+    parties: list[dict[str, Any]],
+    seen: Collection[int] = (),
 ) -> Case:
     """Save the intake form. `version` is the case version the form was opened at: if
-    someone saved since, nothing is written and ConflictError lists what they changed."""
+    someone saved since, nothing is written and ConflictError lists what they changed.
+    `seen` are the ids of the parties the form was opened with: a saved party missing from
+    `parties` is removed only if the form showed it, so a stale form (a restored draft, a
+    page opened before someone added a party) can never remove what it never saw."""
     workflow.ensure_working(case, "修改登记信息")
     if not access.can_edit(user, case):
         raise WorkflowError("您无权修改本案件。", status=403)
     if case.version != version:
         raise ConflictError(events_since(case, version))
+    parties = _with_unseen(case, parties, set(seen))
     _check_parties(parties)
     changes = apply_changes(case, _reported_by(user, fields), CASE_LABELS)
     changes.update(_sync_parties(case, parties))
@@ -162,7 +172,17 @@ def update_case(
     return case
 
 
+def _with_unseen(case: Case, parties: list[dict[str, Any]], seen: set[int]) -> list[dict]:
+    """The posted parties, followed by the saved ones the form neither posted nor showed
+    (kept as they are saved)."""
+    posted = {p["id"] for p in parties if p.get("id")}
+    unseen = [p for p in case.parties if p.id not in posted and p.id not in seen]
+    return parties + [{"id": p.id, "role": p.role} for p in unseen]
+
+
 def _sync_parties(case: Case, parties: list[dict[str, Any]]) -> dict:
+    """Make the case's parties the posted list: rows with a saved id are updated, rows
+    without one added, saved parties not in the list removed."""
     existing = {p.id: p for p in case.parties}
     changes: dict[str, list] = {}
     kept = []

@@ -18,7 +18,7 @@ from mediation.cases.forms import (
 )
 from mediation.cases.listing import list_cases
 from mediation.cases.panels import PANEL_FORMS
-from mediation.forms import choices, place_refusal, refused_status
+from mediation.forms import choices, new_row_key, place_refusal, refused_status
 from mediation.models import PartyKind, PartyRole, Role
 from mediation.models.base import local_today
 from mediation.workflow import WorkflowError
@@ -75,7 +75,7 @@ def _handle_party_buttons(form: CaseForm) -> bool:
         role = request.form["add_party"]
         if role not in (PartyRole.APPLICANT, PartyRole.RESPONDENT):
             role = PartyRole.RESPONDENT.value
-        form.parties.append_entry(_party_entry_defaults(role))
+        form.parties.append_entry({**_party_entry_defaults(role), "key": new_row_key()})
         return True
     if "remove_party" in request.form:
         index = request.form.get("remove_party", type=int)
@@ -153,7 +153,12 @@ def edit(case_id: int):
     if request.method == "POST" and not _handle_party_buttons(form) and form.validate():
         try:
             service.update_case(
-                case, current_user, form.version_seen(), form.case_fields(), form.party_dicts()
+                case,
+                current_user,
+                form.version_seen(),
+                form.case_fields(),
+                form.party_dicts(),
+                seen=form.parties_seen(),
             )
         except service.ConflictError as error:
             conflict = error
@@ -176,15 +181,9 @@ def _stored_case_form(case) -> CaseForm:
 
 def _merged_form(mine: CaseForm, case) -> CaseForm:
     """After a refused save: the user's input merged with what the other person saved
-    (EditForm.merged_with), so the next save is an informed one."""
-    merged, lists = mine.merged_with(_stored_case_form(case))
-    _for_user(merged)
-    if lists:  # the parties: both changed them
-        names = "、".join(p.name for p in case.parties)
-        merged.form_errors.append(
-            f"当事人信息您和对方都有修改。下方是您填写的版本；对方保存的当事人为：{names}。"
-        )
-    return merged
+    (EditForm.merged_with), party by party, so the next save is an informed one."""
+    merged, _ = mine.merged_with(_stored_case_form(case))
+    return _for_user(merged)
 
 
 def _render_case(case, status: int = 200, **context):

@@ -23,6 +23,11 @@ function nextPartyIndex(form) {
   return max + 1;
 }
 
+/* A new row's key, so a merge after a refused save knows it as the same row. */
+function newRowKey() {
+  return Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
+}
+
 function addParty(form, role, index) {
   var template = document.getElementById("party-template");
   if (index === undefined) index = nextPartyIndex(form);
@@ -30,6 +35,8 @@ function addParty(form, role, index) {
   var holder = document.createElement("div");
   holder.innerHTML = html.trim();
   var row = holder.firstElementChild;
+  var key = row.querySelector("[data-row-key]");
+  if (key) key.value = newRowKey();
   var roleSelect = row.querySelector("[data-party-role]");
   if (roleSelect) roleSelect.value = role;
   form.querySelector("[data-parties]").appendChild(row);
@@ -59,6 +66,22 @@ function setupPartyForm(form) {
     if (e.target.matches("[data-party-kind]")) {
       e.target.closest("[data-party]").setAttribute("data-kind", e.target.value);
     }
+  });
+}
+
+/* After a refused save: "use theirs" puts the saved value into the field; what was typed
+   stays shown beside it. */
+function setupConflicts(form) {
+  form.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-use-theirs]");
+    if (!button) return;
+    var pair = button.closest("[data-conflict-for]");
+    var el = document.getElementById(pair.getAttribute("data-conflict-for"));
+    if (!el) return;
+    el.value = button.getAttribute("data-use-theirs");
+    el.dispatchEvent(new Event("change", { bubbles: true }));
+    button.textContent = "已改用对方的";
+    button.disabled = true;
   });
 }
 
@@ -95,8 +118,10 @@ function restoreDraft(form, draft) {
     addParty(form, wanted[index], index);
   });
   draft.values.forEach(function (pair) {
+    // The version and base come back too: the draft was typed over them, so a save of it
+    // after someone else saved is refused and merged rather than taken for a fresh edit.
     var el = form.elements.namedItem(pair[0]);
-    if (!el || el.type === "hidden" && pair[0] === "version") return;
+    if (!el) return;
     if (el.type === "checkbox") el.checked = pair[1] === "y";
     else el.value = pair[1];
     if (el.matches && el.matches("[data-party-kind]")) el.closest("[data-party]").setAttribute("data-kind", el.value);
@@ -137,6 +162,7 @@ document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
   }
   document.querySelectorAll("form.case-form").forEach(setupPartyForm);
+  document.querySelectorAll("form.case-form, form.record-form").forEach(setupConflicts);
   document.querySelectorAll("form.agreement-form").forEach(function (form) {
     var kind = form.querySelector("#kind");
     var show = function () { form.setAttribute("data-kind", kind.value); };
