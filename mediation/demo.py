@@ -340,9 +340,12 @@ def _risk_duties(case: Case, handler: User, day) -> None:
         )
         if case.may_escalate:
             handling.record_police_report(
-                case, handler, _at(day, 10), "示例县公安局城关派出所",
+                case,
+                handler,
+                _at(day, 10),
+                "示例县公安局城关派出所",
                 note="双方曾发生推搡，已告知派出所社区民警关注。",
-            )  # fmt: skip
+            )
 
 
 _demo_scan: bytes | None = None
@@ -437,10 +440,11 @@ def _agreement_path(rng, case: Case, handler: User, director: User, day) -> None
                 )
             else:
                 agreements.inform_remedies(
-                    case, handler,
+                    case,
+                    handler,
                     "告知当事人：对方不履行协议的，可以向人民法院提起诉讼；"
                     "协议经司法确认的，可以申请强制执行。",
-                )  # fmt: skip
+                )
     _close_and_archive(case, director, visit + timedelta(days=2))
 
 

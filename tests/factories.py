@@ -13,11 +13,12 @@ from mediation.models import (
     OrgKind,
     PartyKind,
     PartyRole,
+    Publicity,
     Role,
     Source,
     User,
 )
-from mediation.models.base import local_today
+from mediation.models.base import local_today, utcnow
 
 PASSWORD = "secret123"
 # Valid resident ID numbers (check digit correct), one male and one female.
@@ -84,7 +85,9 @@ def person(role: PartyRole = PartyRole.APPLICANT, name: str = "张三", **extra)
     return {"role": role, "kind": PartyKind.PERSON, "name": name, "ethnicity": "汉族", **extra}
 
 
-def make_case(user: User, parties: list[dict] | None = None, **fields) -> Case:
+def make_case(
+    user: User, parties: list[dict] | None = None, *, rights_notice: bool = True, **fields
+) -> Case:
     data = {
         "category": Category.NEIGHBOUR,
         "source": Source.APPLICATION,
@@ -97,4 +100,19 @@ def make_case(user: User, parties: list[dict] | None = None, **fields) -> Case:
         person(PartyRole.APPLICANT, "张三", id_number=ID_MALE, phone="13812345678"),
         person(PartyRole.RESPONDENT, "李四", id_number=ID_FEMALE, phone="13987654321"),
     ]
-    return cases.register_case(user, data, parties)
+    case = cases.register_case(user, data, parties)
+    if rights_notice:
+        acknowledge_rights(case)
+    return case
+
+
+def acknowledge_rights(case: Case) -> Case:
+    """Test data: the parties acknowledged the rights notice, chose private mediation and,
+    for 主动调解, consented (rule 15), so the case may be accepted. Set directly, so tests
+    that count timeline events see only their own."""
+    case.rights_notice_at = utcnow()
+    case.publicity = Publicity.PRIVATE
+    if case.source == Source.INITIATIVE:
+        case.initiative_consent = "双方当事人口头同意调解。"
+    db.session.commit()
+    return case

@@ -27,7 +27,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mediation.agreements.service import CONSENT_MANNERS
-from mediation.forms import BaseForm, EditForm, SubForm, enum_choices
+from mediation.forms import BaseForm, EditForm, SubForm, choices, enum_choices
 from mediation.models import AgreementKind, ConfirmationResult, Performance, Satisfaction
 
 
@@ -167,7 +167,7 @@ class ExtensionForm(BaseForm):
         option_widget=CheckboxInput(),
     )
     manner = SelectField(
-        "同意方式", choices=[("", "请选择"), *((m, m) for m in CONSENT_MANNERS)], default=""
+        "同意方式", choices=choices(((m, m) for m in CONSENT_MANNERS), blank="请选择"), default=""
     )
 
 

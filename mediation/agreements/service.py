@@ -299,9 +299,13 @@ CONSENT_MANNERS = ("书面同意", "口头同意（已记入调解记录）", "�
 
 
 def extend_deadline(
-    case: Case, user: User, days: int, reason: str,
-    consenting: list[int] | None = None, manner: str = "",
-) -> Case:  # fmt: skip
+    case: Case,
+    user: User,
+    days: int,
+    reason: str,
+    consenting: list[int] | None = None,
+    manner: str = "",
+) -> Case:
     """Rule 11: the director may extend a case's deadline once, with a reason and the
     consent of every party (mediation is voluntary, Art. 17, 23): who agreed and how is
     recorded with the extension."""
@@ -320,8 +324,9 @@ def extend_deadline(
         raise WorkflowError(
             f"延长调解期限须经各方当事人同意，{'、'.join(missing)}尚未同意"
             "（《人民调解法》第十七条、第二十三条）。当事人不同意延长的，请按期结束调解。",
-            status=400, field="consenting",
-        )  # fmt: skip
+            status=400,
+            field="consenting",
+        )
     if manner not in CONSENT_MANNERS:
         raise WorkflowError("请选择当事人同意延长的方式。", status=400, field="manner")
     old = case.deadline
@@ -331,9 +336,11 @@ def extend_deadline(
     case.extension_consent = f"{names}（{manner}）"
     db.session.flush()
     details = {
-        "原期限": old.isoformat(), "新期限": case.deadline.isoformat(),
-        "同意的当事人": names, "同意方式": manner,
-    }  # fmt: skip
+        "原期限": old.isoformat(),
+        "新期限": case.deadline.isoformat(),
+        "同意的当事人": names,
+        "同意方式": manner,
+    }
     record_event(case, user, EventKind.EXTENSION, reason=reason.strip(), details=details)
     db.session.commit()
     return case

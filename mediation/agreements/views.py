@@ -21,7 +21,7 @@ from mediation.agreements.forms import (
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
 from mediation.extensions import db
-from mediation.forms import refused_status, show_refusal
+from mediation.forms import choices, refused_status, show_refusal
 from mediation.models import (
     AgreementKind,
     ConfirmationResult,
@@ -56,7 +56,7 @@ for _key, _form in (
 def extension_form(case, formdata=None) -> ExtensionForm:
     """The extension form, offering the case's parties as the ones who consent."""
     form = ExtensionForm(formdata=formdata)
-    form.consenting.choices = [(p.id, f"{p.role.label} {p.name}") for p in case.parties]
+    form.consenting.choices = choices((p.id, f"{p.role.label} {p.name}") for p in case.parties)
     return form
 
 
@@ -158,10 +158,12 @@ def court_referral(case_id: int):
 def remedies(case_id: int):
     case = access.case_or_404(current_user, case_id)
     return post_on_case(
-        case, "remedies", NoteForm(),
+        case,
+        "remedies",
+        NoteForm(),
         lambda f: service.inform_remedies(case, current_user, f.note.data or ""),
         "已记录告知当事人救济途径。",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/cases/<int:case_id>/confirmations", methods=["POST"])

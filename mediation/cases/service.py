@@ -258,9 +258,11 @@ def record_rights_notice(
     case.updated_at = utcnow()
     db.session.flush()
     record_event(
-        case, user, EventKind.RIGHTS_NOTICE,
+        case,
+        user,
+        EventKind.RIGHTS_NOTICE,
         details={"changes": changes, "告知书": "当事人已签收确认"},
-    )  # fmt: skip
+    )
     db.session.commit()
     return case
 

@@ -273,12 +273,19 @@ def _form_problem(form) -> str:
 def refusal(case_id: int):
     case = access.case_or_404(current_user, case_id)
     return post_on_case(
-        case, "refusal", RefusalForm(),
+        case,
+        "refusal",
+        RefusalForm(),
         lambda f: service.record_refusal(case, current_user, f.party_id.data, f.note.data or ""),
-        lambda c: "已记录当事人拒绝调解。"
-        + ("调解中当事人拒绝或要求终止调解的，请以“调解终止”结束本案。"
-           if c.status == workflow.S.MEDIATING else ""),
-    )  # fmt: skip
+        lambda c: (
+            "已记录当事人拒绝调解。"
+            + (
+                "调解中当事人拒绝或要求终止调解的，请以“调解终止”结束本案。"
+                if c.status == workflow.S.MEDIATING
+                else ""
+            )
+        ),
+    )
 
 
 @bp.route("/cases/<int:case_id>/rights-notice", methods=["POST"])

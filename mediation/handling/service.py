@@ -202,10 +202,14 @@ def request_recusal(
         raise WorkflowError("请填写申请回避的理由。", status=400, field="reason")
     now = utcnow()
     recusal = Recusal(
-        party_id=party.id, mediator=on_case.user, reason=reason,
-        decision=RecusalDecision.ACCEPTED, decision_note=RECUSAL_RULE + "。",
-        decided_by_id=user.id, decided_at=now,
-    )  # fmt: skip
+        party_id=party.id,
+        mediator=on_case.user,
+        reason=reason,
+        decision=RecusalDecision.ACCEPTED,
+        decision_note=RECUSAL_RULE + "。",
+        decided_by_id=user.id,
+        decided_at=now,
+    )
     case.recusals.append(recusal)
     _remove_mediator(case, on_case.user_id)
     db.session.flush()

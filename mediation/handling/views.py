@@ -182,10 +182,12 @@ def risk(case_id: int):
 def risk_reason(case_id: int):
     case = access.case_or_404(current_user, case_id)
     return post_on_case(
-        case, "risk_reason", RiskReasonForm(prefix="rr"),
+        case,
+        "risk_reason",
+        RiskReasonForm(prefix="rr"),
         lambda f: service.record_risk_reason(case, current_user, f.reason.data or ""),
         "已记录无需采取防控措施的理由。",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/cases/<int:case_id>/police-reports", methods=["POST"])
