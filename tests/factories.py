@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import update
+
 from mediation.admin.service import create_org
 from mediation.cases import service as cases
 from mediation.extensions import db
@@ -108,11 +110,16 @@ def make_case(
 
 def acknowledge_rights(case: Case) -> Case:
     """Test data: the parties acknowledged the rights notice, chose private mediation and,
-    for 主动调解, consented (rule 15), so the case may be accepted. Set directly, so tests
-    that count timeline events see only their own."""
-    case.rights_notice_at = utcnow()
-    case.publicity = Publicity.PRIVATE
-    if case.source == Source.INITIATIVE:
-        case.initiative_consent = "双方当事人口头同意调解。"
+    for 主动调解, consented (rule 15), so the case may be accepted. Written past the
+    services and the version counter, so tests that count timeline events or versions see
+    only their own."""
+    consent = "双方当事人口头同意调解。" if case.source == Source.INITIATIVE else ""
+    db.session.execute(
+        update(Case)
+        .where(Case.id == case.id)
+        .values(rights_notice_at=utcnow(), publicity=Publicity.PRIVATE, initiative_consent=consent)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    db.session.refresh(case)
     return case
