@@ -31,9 +31,10 @@ from mediation.models import (
     Source,
 )
 from mediation.models.base import local_today, utcnow
+from mediation.reports.service import build_report, current_period
 from mediation.workflow import WorkflowError
 
-from factories import make_case
+from factories import acknowledge_rights, make_case
 
 
 def post(client, url: str, prefix: str, **fields):
@@ -476,6 +477,13 @@ def test_dispute_place_and_party_district_recorded(world, login):
     page = text(c.get(f"/cases/{case.id}"))
     assert "纠纷发生地" in page and "示例县城关镇东街社区幸福路1号" in page
     assert "住所地" in page
+    # Statistics count the cases by where the applicants live.
+    cases.apply_action(acknowledge_rights(fresh(case.id)), world["mediator1"], "accept")
+    report = build_report(world["director1"], world.committees["东街"], current_period())
+    assert [d for d, _ in report.by_district] == ["示例县城关镇"]
+    stats = text(login("director1").get("/statistics"))
+    assert "按申请人住所地" in stats and "示例县城关镇" in stats
+    case = fresh(case.id)
     # Edits are on the timeline with their labels.
     cases.update_case(
         case,
