@@ -44,6 +44,8 @@ class Config:
     LOGIN_ADDRESS_FAILURES = 20
     # Practice rule of the Ministry of Justice: conclude within one month of acceptance.
     DEFAULT_DEADLINE_DAYS = 30
+    # Rule 17: a closed high-risk case stays in 需要关注 this many days after closing.
+    RISK_FOLLOW_UP_DAYS = 90
     CASES_PER_PAGE = 20
     # Uploads (evidence, photos, signed scans): where they live and how large they may be.
     UPLOAD_FOLDER: str | None = None  # default: instance/uploads
@@ -72,6 +74,7 @@ ENV_SETTINGS = {
     "LOGIN_LOCK_MINUTES": int,
     "LOGIN_ADDRESS_FAILURES": int,
     "DEFAULT_DEADLINE_DAYS": int,
+    "RISK_FOLLOW_UP_DAYS": int,
     "CASES_PER_PAGE": int,
     "UPLOAD_FOLDER": str,
     "PUBLIC_BASE_URL": str,

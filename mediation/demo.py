@@ -17,6 +17,7 @@ from mediation.agreements import service as agreements
 from mediation.auth.service import DEMO_PASSWORD
 from mediation.cases import service as cases
 from mediation.extensions import db
+from mediation.handling import service as handling
 from mediation.models import (
     AgreementKind,
     Case,
@@ -29,6 +30,7 @@ from mediation.models import (
     PartyKind,
     PartyRole,
     Performance,
+    Publicity,
     RiskLevel,
     Role,
     Satisfaction,
@@ -75,6 +77,14 @@ GIVEN_FEMALE = ["秀英", "桂兰", "海燕", "丽娟", "春梅", "玉兰", "红
                 "芳", "静", "美华", "凤英", "雪梅", "慧敏"]  # fmt: skip
 STREETS = ["东街社区幸福路", "东街社区人民路", "城关镇解放路", "城关镇新华街", "河西村一组",
            "河西村三组", "河西镇滨河路"]  # fmt: skip
+# The district (住所地 区县/乡镇街道) of an address in the demo county, from its first characters.
+DISTRICTS = {"东街": "示例县城关镇", "城关": "示例县城关镇", "河西": "示例县河西镇"}
+
+
+def _district(address: str) -> str:
+    return DISTRICTS.get(address[:2], "示例县城关镇")
+
+
 JOBS = ["务农", "个体经营", "退休", "企业职工", "教师", "自由职业", "司机", "厨师"]
 
 # (category, respondent is an organisation?, summary, request)
@@ -160,6 +170,7 @@ def _person(rng: random.Random, role: PartyRole) -> dict:
         "id_number": make_id_number(rng, born, male), "occupation": rng.choice(JOBS),
         "address": f"{rng.choice(STREETS)}{rng.randrange(1, 120)}号",
         "phone": f"1{rng.choice('3589')}{rng.randrange(0, 10)}{rng.randrange(10**7, 10**8)}",
+        "district": "",
     }  # fmt: skip
 
 
@@ -168,6 +179,7 @@ def _organisation(category: Category) -> dict:
     return {
         "role": PartyRole.RESPONDENT, "kind": PartyKind.ORGANISATION, "name": name,
         "legal_representative": representative, "address": "示例县城关镇", "phone": "0571-88886666",
+        "district": "示例县城关镇",
     }  # fmt: skip
 
 
@@ -240,7 +252,10 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
     details = {Source.COURT: "示例县人民法院", Source.POLICE: "示例县公安局城关派出所",
                Source.PETITION: "示例县信访局"}  # fmt: skip
     held_elsewhere = rng.random() < 0.07
+    for party in parties:
+        party["district"] = party["district"] or _district(party["address"])
     fields = {
+        "dispute_place": f"{_district(parties[0]['address'])}{parties[0]['address']}",
         "category": category, "source": source, "source_detail": details.get(source, ""),
         "summary": summary, "request": request, "registered_on": day,
         "risk_level": rng.choice([RiskLevel.LOW] * 6 + [RiskLevel.MEDIUM] * 2 + [RiskLevel.HIGH]),
@@ -259,8 +274,17 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
         _close_and_archive(case, _director_of(case), day + timedelta(days=3))
         return case
     accepted = day + timedelta(days=1)
+    with frozen_time(_at(accepted, 9)):
+        # Rule 15: the rights notice is handed over and signed for before acceptance.
+        publicity = Publicity.PRIVATE if case.seq % 3 else Publicity.PUBLIC
+        consent = "双方当事人经告知，均口头同意由本委员会调解，已记入调查笔录。"
+        cases.record_rights_notice(
+            case, handler, True, publicity, consent if source == Source.INITIATIVE else ""
+        )
     with frozen_time(_at(accepted, 10)):
         cases.apply_action(case, handler, "accept")
+    if case.risk_level == RiskLevel.HIGH or case.may_escalate:
+        _risk_duties(case, handler, accepted)
     if age < 5 or rng.random() < 0.05:
         return case
     started = accepted + timedelta(days=1)
@@ -300,6 +324,28 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
                                "当事人可以依法申请仲裁，或向人民法院提起诉讼。")  # fmt: skip
     _close_and_archive(case, director, ended + timedelta(days=3))
     return case
+
+
+def _risk_duties(case: Case, handler: User, day) -> None:
+    """Rule 17: a risky case gets a prevention measure, a police report for a dispute that
+    may turn violent, or (now and then) a written reason why neither was needed."""
+    with frozen_time(_at(day, 11)):
+        if case.seq % 5 == 0:
+            handling.record_risk_reason(
+                case, handler, "经走访评估，双方情绪平稳，已无激化可能，无需采取专门防控措施。"
+            )
+            return
+        handling.record_risk_measure(
+            case, handler, "安排专人跟踪双方动态，分别做好情绪疏导，约定有异常情况及时报告。"
+        )
+        if case.may_escalate:
+            handling.record_police_report(
+                case,
+                handler,
+                _at(day, 10),
+                "示例县公安局城关派出所",
+                note="双方曾发生推搡，已告知派出所社区民警关注。",
+            )
 
 
 _demo_scan: bytes | None = None
@@ -355,7 +401,9 @@ def _agreement_path(rng, case: Case, handler: User, director: User, day) -> None
         scan = FileStorage(io.BytesIO(demo_scan()), filename="调解协议书（签字盖章）.pdf")
         with frozen_time(_at(signed, 11)):
             agreements.confirm_signed(case, handler, agreement, scan, True)
-    if rng.random() < 0.2 and agreement.effective_on + timedelta(days=5) < local_today():
+    # Court confirmation is for written agreements only (rule 16).
+    window = agreement.effective_on + timedelta(days=5) < local_today()
+    if rng.random() < 0.2 and written and window:
         applied = agreement.effective_on + timedelta(days=5)
         with frozen_time(_at(applied, 10)):
             confirmation = agreements.apply_for_confirmation(
@@ -380,8 +428,24 @@ def _agreement_path(rng, case: Case, handler: User, director: User, day) -> None
             "satisfaction": Satisfaction.SATISFIED if performed else Satisfaction.MOSTLY,
             "opinions": "双方均表示满意。" if performed else "尚有部分款项未付，约定月底前付清。",
         }, {t.id: (status, "") for t in case.agreement.terms})  # fmt: skip
-    if performed:
-        _close_and_archive(case, director, visit + timedelta(days=2))
+    if not performed:
+        # Rule 18: an outcome is recorded before the case can be closed.
+        decided = visit + timedelta(days=1)
+        if decided >= local_today():
+            return
+        with frozen_time(_at(decided, 10)):
+            if case.seq % 2:
+                agreements.refer_to_court(
+                    case, handler, "告知当事人可以就协议的履行向示例县人民法院提起诉讼。"
+                )
+            else:
+                agreements.inform_remedies(
+                    case,
+                    handler,
+                    "告知当事人：对方不履行协议的，可以向人民法院提起诉讼；"
+                    "协议经司法确认的，可以申请强制执行。",
+                )
+    _close_and_archive(case, director, visit + timedelta(days=2))
 
 
 def _close_and_archive(case: Case, director: User, day) -> None:

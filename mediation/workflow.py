@@ -16,8 +16,11 @@ from mediation import access
 from mediation.models import (
     Case,
     CaseStatus,
+    EventKind,
     OtherAuthority,
     RecusalDecision,
+    RiskLevel,
+    Source,
     TransferStatus,
     User,
 )
@@ -45,12 +48,38 @@ Effect = Callable[[Case, dict[str, Any]], None]
 
 
 def not_held_by_other_authority(case: Case, data: dict[str, Any]) -> None:
-    """Rule 2: a dispute for a specialised authority, or one a court, the police or an
-    administrative body has accepted or decided, is not accepted (Art. 18)."""
+    """Rule 2: a dispute that only a specialised authority may handle, or one a court, the
+    police or another administrative body has already accepted or decided, is not accepted
+    (《人民调解工作若干规定》第二十二条 lists these grounds; Art. 18 of the law is about
+    referring disputes to mediation and telling parties of it, not about refusing them)."""
     if case.other_authority != OtherAuthority.NONE:
         raise WorkflowError(
-            f"该纠纷“{case.other_authority.label}”，依法不应受理（《人民调解法》第十八条）。"
+            f"该纠纷“{case.other_authority.label}”，人民调解委员会不得受理"
+            "（《人民调解工作若干规定》第二十二条）。"
             "请选择“不予受理”，并告知当事人应当通过的途径。"
+        )
+
+
+def rights_notice_acknowledged(case: Case, data: dict[str, Any]) -> None:
+    """Rule 15: before mediation the parties are told their rights and duties (Art. 23;
+    《人民调解工作若干规定》第三十条) and choose public or private mediation; the
+    acknowledged 权利义务告知书 is on record before the case is accepted."""
+    if case.rights_notice_at is None or case.publicity is None:
+        raise WorkflowError(
+            "受理前须向当事人送达《人民调解权利义务告知书》并经当事人确认，"
+            "同时记录当事人选择公开或不公开调解（《人民调解法》第二十三条）。"
+            "请先在“受理前告知”中登记。"
+        )
+
+
+def initiative_consented(case: Case, data: dict[str, Any]) -> None:
+    """Rule 1 and 15: the committee may mediate on its own initiative, but only if the
+    parties do not object (Art. 17; 《人民调解工作若干规定》第二十条): their consent is on
+    record before acceptance."""
+    if case.source == Source.INITIATIVE and not case.initiative_consent.strip():
+        raise WorkflowError(
+            "本案为调委会主动调解，须经当事人同意后才能受理"
+            "（《人民调解法》第十七条）。请在“受理前告知”中记录当事人同意调解的情况。"
         )
 
 
@@ -69,6 +98,41 @@ def has_mediator(case: Case, data: dict[str, Any]) -> None:
     if not case.active_mediators:
         raise WorkflowError(
             "本案尚未指派调解员，请先由调委会主任指派调解员（《人民调解法》第十九条）。"
+        )
+
+
+def no_refusal_on_record(case: Case, data: dict[str, Any]) -> None:
+    """Rule 14: a party who refused, or asked to end mediation, while it was under way ends
+    it: the case goes to 调解终止 with the notice, never to an agreement (Art. 17, 23)."""
+    refused = [p.name for p in case.parties if p.refused_at is not None]
+    if refused:
+        raise WorkflowError(
+            f"当事人{'、'.join(refused)}已拒绝调解或要求终止调解，不能达成协议"
+            "（《人民调解法》第十七条、第二十三条）。"
+            "请以“调解终止”结束本案，并告知当事人可以选择的其他途径。"
+        )
+
+
+def has_active_mediator(case: Case, data: dict[str, Any]) -> None:
+    """Rule 16: an agreement is reached and signed before a mediator of the case (Art. 29);
+    one who stepped aside or was removed no longer counts, a replacement must be active."""
+    if not case.active_mediators:
+        raise WorkflowError(
+            "本案当前没有在案的调解员（原调解员已回避或退出），不能达成或确认调解协议"
+            "（《人民调解法》第十九条、第二十九条）。请先由调委会主任指派新的调解员。"
+        )
+
+
+def risk_duties_done(case: Case, data: dict[str, Any]) -> None:
+    """Rule 17: a high-risk or 可能激化 case leaves mediation (agreement, termination,
+    withdrawal) only once a prevention measure was taken, the police were told, or a
+    written reason says why neither was needed (Art. 25)."""
+    risky = case.risk_level == RiskLevel.HIGH or case.may_escalate
+    if risky and not (case.risk_measures or case.police_reports or case.risk_reason.strip()):
+        raise WorkflowError(
+            "本案风险等级为重大或可能激化，结束调解前须记录采取的防控措施、"
+            "向公安机关报告的情况，或书面说明无需采取措施的理由（《人民调解法》第二十五条）。"
+            "请在“风险防控”中登记。"
         )
 
 
@@ -120,6 +184,11 @@ def missing_for_closing(case: Case) -> list[str]:
             missing.append("已生效的调解协议")
         elif not any(f.agreement_id == agreement.id for f in case.follow_ups):
             missing.append("协议履行情况的回访记录")
+        elif not nonperformance_handled(case):
+            missing.append(
+                "协议未全部履行的处理结果：重新调解、引导当事人向人民法院起诉"
+                "（《人民调解法》第三十二条），或书面告知当事人救济途径"
+            )
     if case.status in ENDING_ACTIONS:
         names = {
             S.TERMINATED: "调解终止告知（原因和其他途径）",
@@ -130,6 +199,19 @@ def missing_for_closing(case: Case) -> list[str]:
         if event is None or not event.reason:
             missing.append(names[case.status])
     return missing + pending_decisions(case)
+
+
+# What the committee may do about an agreement not (fully) performed (rule 18); reopening is
+# the third, and it takes the case back to 调解中.
+NONPERFORMANCE_OUTCOMES = (EventKind.COURT_REFERRAL, EventKind.REMEDIES_INFORMED)
+
+
+def nonperformance_handled(case: Case) -> bool:
+    """Rule 18: after a visit found a term not performed, an outcome was recorded since."""
+    visit = case.latest_follow_up
+    if visit is None or visit.all_performed:
+        return True
+    return any(e.kind in NONPERFORMANCE_OUTCOMES and e.at >= visit.created_at for e in case.events)
 
 
 def pending_decisions(case: Case) -> list[str]:
@@ -192,6 +274,11 @@ def start_deadline(case: Case, data: dict[str, Any]) -> None:
     case.deadline = today + timedelta(days=case.committee.deadline_days)
 
 
+def restart_deadline(case: Case, data: dict[str, Any]) -> None:
+    """Rule 11 and 18: reopened mediation is a new period, counted from the reopening day."""
+    case.deadline = local_today() + timedelta(days=case.committee.deadline_days)
+
+
 def set_closed_on(case: Case, data: dict[str, Any]) -> None:
     case.closed_on = local_today()
 
@@ -225,14 +312,17 @@ ACTIONS: dict[str, Action] = {
     for a in (
         Action(
             "accept", "受理", (S.SUBMITTED,), S.ACCEPTED, access.COMMITTEE,
-            guards=(not_held_by_other_authority,), effects=(start_deadline,),
+            guards=(not_held_by_other_authority, rights_notice_acknowledged,
+                    initiative_consented),
+            effects=(start_deadline,),
             help="受理后开始计算办理期限。",
         ),
         Action(
             "reject", "不予受理", (S.SUBMITTED,), S.REJECTED, access.COMMITTEE,
             guards=(nothing_pending,), reason="不予受理的理由", route="告知当事人的解决途径",
             button="danger",
-            help="依法应由专门机关处理，或法院、公安、行政机关已受理或处理的纠纷，不予受理。",
+            help="依法应由专门机关处理，或法院、公安、行政机关已受理或处理的纠纷，不予受理"
+                 "（《人民调解工作若干规定》第二十二条）。",
         ),
         Action(
             "start_mediation", "开始调解", (S.ACCEPTED,), S.MEDIATING, access.HANDLER,
@@ -240,24 +330,29 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "withdraw", "撤回", (S.SUBMITTED, S.ACCEPTED, S.MEDIATING), S.WITHDRAWN,
-            access.HANDLER, guards=(nothing_pending,), reason="撤回的原因（申请人的意思表示）",
+            access.HANDLER, guards=(nothing_pending, risk_duties_done),
+            reason="撤回的原因（申请人的意思表示）",
             button="secondary",
         ),
         Action(
             "terminate", "调解终止", (S.ACCEPTED, S.MEDIATING), S.TERMINATED, access.HANDLER,
-            guards=(nothing_pending,), reason="终止调解的原因",
+            guards=(nothing_pending, risk_duties_done), reason="终止调解的原因",
             route="告知当事人可以选择的其他途径", button="danger",
             help="调解不成，或当事人拒绝、要求终止调解时使用（《人民调解法》第二十三、二十六条）。",
         ),
         Action(
             "reach_agreement", "达成协议", (S.MEDIATING,), S.AGREED, access.HANDLER,
-            guards=(has_session_record, has_agreement), simple=False,
+            guards=(no_refusal_on_record, has_active_mediator, risk_duties_done,
+                    has_session_record, has_agreement),
+            simple=False,
         ),
         Action(
             "reopen", "重新调解", (S.AGREED, S.FOLLOWED_UP), S.MEDIATING, access.HANDLER,
-            guards=(has_unperformed_term,), reason="重新调解的原因（未履行的内容、新的争议）",
+            guards=(has_unperformed_term,), effects=(restart_deadline,),
+            reason="重新调解的原因（未履行的内容、新的争议）",
             button="secondary",
-            help="协议未履行或就协议发生新争议时，可以重新调解（《人民调解法》第三十一、三十二条）。",
+            help="协议未履行或就协议发生新争议时，可以重新调解（《人民调解法》第三十一、三十二条）；"
+                 "重新计算办理期限。",
         ),
         Action(
             "follow_up", "回访", (S.AGREED,), S.FOLLOWED_UP, access.HANDLER,

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import update
+
 from mediation.admin.service import create_org
 from mediation.cases import service as cases
 from mediation.extensions import db
@@ -13,11 +15,12 @@ from mediation.models import (
     OrgKind,
     PartyKind,
     PartyRole,
+    Publicity,
     Role,
     Source,
     User,
 )
-from mediation.models.base import local_today
+from mediation.models.base import local_today, utcnow
 
 PASSWORD = "secret123"
 # Valid resident ID numbers (check digit correct), one male and one female.
@@ -84,7 +87,9 @@ def person(role: PartyRole = PartyRole.APPLICANT, name: str = "张三", **extra)
     return {"role": role, "kind": PartyKind.PERSON, "name": name, "ethnicity": "汉族", **extra}
 
 
-def make_case(user: User, parties: list[dict] | None = None, **fields) -> Case:
+def make_case(
+    user: User, parties: list[dict] | None = None, *, rights_notice: bool = True, **fields
+) -> Case:
     data = {
         "category": Category.NEIGHBOUR,
         "source": Source.APPLICATION,
@@ -97,4 +102,24 @@ def make_case(user: User, parties: list[dict] | None = None, **fields) -> Case:
         person(PartyRole.APPLICANT, "张三", id_number=ID_MALE, phone="13812345678"),
         person(PartyRole.RESPONDENT, "李四", id_number=ID_FEMALE, phone="13987654321"),
     ]
-    return cases.register_case(user, data, parties)
+    case = cases.register_case(user, data, parties)
+    if rights_notice:
+        acknowledge_rights(case)
+    return case
+
+
+def acknowledge_rights(case: Case) -> Case:
+    """Test data: the parties acknowledged the rights notice, chose private mediation and,
+    for 主动调解, consented (rule 15), so the case may be accepted. Written past the
+    services and the version counter, so tests that count timeline events or versions see
+    only their own."""
+    consent = "双方当事人口头同意调解。" if case.source == Source.INITIATIVE else ""
+    db.session.execute(
+        update(Case)
+        .where(Case.id == case.id)
+        .values(rights_notice_at=utcnow(), publicity=Publicity.PRIVATE, initiative_consent=consent)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(case)
+    return case

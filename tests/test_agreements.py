@@ -204,16 +204,19 @@ def test_the_courts_ruling_is_recorded_through_the_case_page(world, login):
 
 
 def test_deadline_extended_once_by_the_director(world):
-    """Rule 11: one extension with a reason."""
+    """Rule 11: one extension with a reason (and, rule 15, every party's consent)."""
     case = mediating(world)
+    everyone = [p.id for p in case.parties]
     with pytest.raises(WorkflowError) as not_director:
-        agreements.extend_deadline(case, world["mediator1"], 10, "案情复杂")
+        agreements.extend_deadline(case, world["mediator1"], 10, "案情复杂", everyone, "书面同意")
     assert not_director.value.status == 403
     before = case.deadline
-    agreements.extend_deadline(case, world["director1"], 10, "案情复杂，需要鉴定。")
+    agreements.extend_deadline(
+        case, world["director1"], 10, "案情复杂，需要鉴定。", everyone, "书面同意"
+    )
     assert case.deadline == before + timedelta(days=10)
     with pytest.raises(WorkflowError) as twice:
-        agreements.extend_deadline(case, world["director1"], 5, "再延")
+        agreements.extend_deadline(case, world["director1"], 5, "再延", everyone, "书面同意")
     assert "不能再次延长" in twice.value.message
 
 

@@ -73,7 +73,7 @@ HEADINGS = {
     K.APPLICATION: "人民调解申请书", K.REGISTRATION: "人民调解受理登记表",
     K.INVESTIGATION: "调查记录", K.SESSION: "人民调解记录", K.AGREEMENT: "人民调解协议书",
     K.TERMINATION: "调解终止告知书", K.FOLLOW_UP: "人民调解回访记录",
-    K.CONFIRMATION: "司法确认申请书",
+    K.CONFIRMATION: "司法确认申请书", K.RIGHTS_NOTICE: "人民调解权利义务告知书",
 }  # fmt: skip
 
 

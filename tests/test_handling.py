@@ -13,6 +13,7 @@ from mediation.models import (
     CaseStatus,
     CommitteeKind,
     EventKind,
+    Recusal,
     RecusalDecision,
     RiskLevel,
     Role,
@@ -130,21 +131,13 @@ def test_relation_refused_keeps_what_was_typed(world, login, case):
 
 
 def test_recusal_accepted_removes_mediator_and_keeps_history(world, login, case):
+    """Rule 15: a party's recusal request makes the committee replace the mediator, so the
+    mediator leaves the case as the request is recorded (was: left when the director
+    agreed)."""
     c = login("mediator3")
     response = post(
         c, f"/cases/{case.id}/recusals", "recusal", party_id=case.parties[1].id,
         mediator_id=world["mediator1"].id, reason="李调解是申请人的远房亲戚。",
-    )  # fmt: skip
-    assert response.status_code == 302
-    assert "同意回避" not in page(c, case.id)  # only the director decides
-
-    director = login("director1")
-    html = page(director, case.id)
-    assert "李四申请李调解回避" in html and "同意回避" in html
-    recusal = fresh(case.id).recusals[0]
-    response = post(
-        director, f"/cases/{case.id}/recusal-decision", "rd", recusal_id=recusal.id,
-        version=recusal.version, decision="accept", note="",
     )  # fmt: skip
     assert response.status_code == 302
 
@@ -154,26 +147,31 @@ def test_recusal_accepted_removes_mediator_and_keeps_history(world, login, case)
     assert [m.user.username for m in after.active_mediators] == ["mediator3"]
     assert rows["mediator3"].is_lead
     assert after.recusals[0].decision == RecusalDecision.ACCEPTED
-    assert after.recusals[0].decided_by.username == "director1"
-    assert kinds(case.id)[-3:] == [
-        EventKind.RECUSAL,
-        EventKind.RECUSAL_DECIDED,
-        EventKind.UNASSIGNED,
-    ]
+    assert after.recusals[0].decided_by.username == "mediator3"
+    assert kinds(case.id)[-2:] == [EventKind.RECUSAL, EventKind.UNASSIGNED]
     assert EventKind.ASSIGNED in kinds(case.id)
     assert verify_chain(case.id) == []
-    html = page(director, case.id)
-    assert "回避决定" in html and "调解员退出" in html
+    html = page(login("director1"), case.id)
+    assert "李四申请李调解回避" in html and "调解员退出" in html
+    assert "不同意回避" not in html
     # Once recused, not back on the case.
     with pytest.raises(WorkflowError, match="已依当事人李四的申请回避"):
         service.ensure_not_related(after, world["mediator1"].id)
 
 
+def pending_recusal(case, world) -> Recusal:
+    """A request recorded before requests were granted at once: still waits for a decision."""
+    recusal = Recusal(
+        party_id=case.parties[0].id, mediator_id=world["mediator1"].id, reason="有利害关系。"
+    )
+    case.recusals.append(recusal)
+    db.session.commit()
+    return recusal
+
+
 @pytest.mark.parametrize("username", ["mediator1", "mediator3", "auditor1", "director2"])
 def test_recusal_decided_only_by_director(world, login, case, username):
-    recusal = service.request_recusal(
-        case, world["mediator3"], case.parties[0].id, world["mediator1"].id, "有利害关系。"
-    )
+    recusal = pending_recusal(case, world)
     if username == "director2":  # even the director of a committee accepting it jointly
         service.add_joint_committee(
             fresh(case.id), world["director1"], world.committees["河西"].id, "两村交界。"
@@ -189,23 +187,25 @@ def test_recusal_decided_only_by_director(world, login, case, username):
     assert len(after.active_mediators) == 2
 
 
-def test_rejected_recusal_needs_a_reason_and_keeps_the_mediator(world, login, case):
-    recusal = service.request_recusal(
-        case, world["mediator3"], case.parties[0].id, world["mediator1"].id, "态度不好。"
-    )
+def test_pending_recusal_can_only_be_granted(world, login, case):
+    """Rule 15 (was: a rejected recusal needed a reason and kept the mediator): the committee
+    must replace the mediator, so the director may not refuse."""
+    recusal = pending_recusal(case, world)
     c = login("director1")
     url = f"/cases/{case.id}/recusal-decision"
-    fields = {"recusal_id": recusal.id, "version": recusal.version, "decision": "reject"}
-    response = post(c, url, "rd", **fields, note="")
+    fields = {"recusal_id": recusal.id, "version": recusal.version}
+    response = post(c, url, "rd", **fields, decision="reject", note="未发现影响公正调解的情形。")
     assert response.status_code == 400
-    assert "不同意回避的，请填写理由。" in response.get_data(as_text=True)
-    response = post(c, url, "rd", **fields, note="未发现影响公正调解的情形。")
+    assert "应当予以调换" in response.get_data(as_text=True)
+    assert len(fresh(case.id).active_mediators) == 2
+    response = post(c, url, "rd", **fields, decision="accept", note="")
     assert response.status_code == 302
     after = fresh(case.id)
-    assert after.recusals[0].decision == RecusalDecision.REJECTED
-    assert len(after.active_mediators) == 2
+    assert after.recusals[0].decision == RecusalDecision.ACCEPTED
+    assert [m.user.username for m in after.active_mediators] == ["mediator3"]
+    assert kinds(case.id)[-2:] == [EventKind.RECUSAL_DECIDED, EventKind.UNASSIGNED]
     # A stale second decision is refused, not applied.
-    response = post(c, url, "rd", **fields, note="再次决定")
+    response = post(c, url, "rd", **fields, decision="accept", note="再次决定")
     assert response.status_code == 409
     assert "已由周主任作出决定" in response.get_data(as_text=True)
 
@@ -459,7 +459,7 @@ def test_handling_urls_are_404_outside_scope(app, world, login, case):
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("handling.") and "case_id" in rule.arguments
     ]
-    assert len(urls) == 8
+    assert len(urls) == 9
     for username in ("mediator2", "director2", "mediator5", "auditor2", "grid9", "admin"):
         c = login(username)
         for url in urls:

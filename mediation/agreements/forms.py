@@ -12,6 +12,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -23,8 +24,10 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from mediation.forms import BaseForm, EditForm, SubForm, enum_choices
+from mediation.agreements.service import CONSENT_MANNERS
+from mediation.forms import BaseForm, EditForm, SubForm, choices, enum_choices
 from mediation.models import AgreementKind, ConfirmationResult, Performance, Satisfaction
 
 
@@ -155,6 +158,17 @@ class ExtensionForm(BaseForm):
         ],
     )
     reason = TextAreaField("延长理由", validators=[Length(max=1000)])
+    # The choices are the case's parties (agreements.views.extension_form).
+    consenting = SelectMultipleField(
+        "同意延长的当事人",
+        coerce=int,
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    manner = SelectField(
+        "同意方式", choices=choices(((m, m) for m in CONSENT_MANNERS), blank="请选择"), default=""
+    )
 
 
 class ReminderForm(BaseForm):

@@ -120,6 +120,7 @@ def confirm_signed(
         raise WorkflowError("只有书面协议需要上传签字盖章件。", status=400)
     if agreement.status != AgreementStatus.AWAITING_SIGNATURE:
         raise WorkflowError(f"该协议当前为“{agreement.status.label}”，无需再次确认。")
+    workflow.has_active_mediator(case, {})
     if not checked:
         raise WorkflowError(
             "请核对并勾选：各方当事人均已签名、盖章或按指印，调解员已签名，已加盖调委会印章。",
@@ -195,10 +196,12 @@ def may_refer_to_court(case: Case) -> bool:
 
 
 def may_apply_for_confirmation(case: Case) -> bool:
-    """Once per agreement, after it has taken effect."""
+    """Once per agreement, after it has taken effect; for written agreements only (rule 16:
+    the court confirms the 调解协议书 the parties signed, Art. 33)."""
     agreement = case.agreement
     return (
         agreement is not None and agreement.is_effective
+        and agreement.kind == AgreementKind.WRITTEN
         and not any(c.agreement_id == agreement.id for c in case.confirmations)
     )  # fmt: skip
 
@@ -215,6 +218,20 @@ def refer_to_court(case: Case, user: User, note: str) -> None:
     db.session.commit()
 
 
+def inform_remedies(case: Case, user: User, text: str) -> None:
+    """Rule 18: a term not performed, and the committee neither reopens mediation nor guides
+    the parties to court: the parties are told in writing what remedies they have (Art. 32,
+    33). Recorded; with it the case may be closed."""
+    workflow.ensure_handler(case, user, "记录告知救济途径")
+    if not may_refer_to_court(case):
+        raise WorkflowError("最近一次回访发现协议有未履行的内容时，才需要告知当事人救济途径。")
+    text = (text or "").strip()
+    if not text:
+        raise WorkflowError("请填写告知当事人的救济途径。", status=400, field="note")
+    record_event(case, user, EventKind.REMEDIES_INFORMED, reason=text)
+    db.session.commit()
+
+
 def apply_for_confirmation(
     case: Case, user: User, applied_on: date, court: str
 ) -> CourtConfirmation:
@@ -223,6 +240,11 @@ def apply_for_confirmation(
     agreement = case.agreement
     if agreement is None or not agreement.is_effective:
         raise WorkflowError("调解协议生效后才能申请司法确认。")
+    if agreement.kind != AgreementKind.WRITTEN:
+        raise WorkflowError(
+            "口头协议不能申请司法确认：司法确认的对象是经各方签名、盖章的书面调解协议"
+            "（《人民调解法》第三十三条）。如需司法确认，请先与当事人制作书面调解协议。"
+        )
     if not may_apply_for_confirmation(case):
         raise WorkflowError("本协议已登记司法确认申请。")
     if applied_on < agreement.effective_on:
@@ -274,8 +296,21 @@ def record_confirmation_result(
     return confirmation
 
 
-def extend_deadline(case: Case, user: User, days: int, reason: str) -> Case:
-    """Rule 11: the director may extend a case's deadline once, with a reason."""
+# How the parties may agree to an extension; the form offers these.
+CONSENT_MANNERS = ("书面同意", "口头同意（已记入调解记录）", "电话确认")
+
+
+def extend_deadline(
+    case: Case,
+    user: User,
+    days: int,
+    reason: str,
+    consenting: list[int] | None = None,
+    manner: str = "",
+) -> Case:
+    """Rule 11: the director may extend a case's deadline once, with a reason and the
+    consent of every party (mediation is voluntary, Art. 17, 23): who agreed and how is
+    recorded with the extension."""
     _director_only(case, user, "延长办理期限")
     if case.status not in OPEN_STATUSES or case.deadline is None:
         raise WorkflowError("只有已受理、调解中的案件可以延长办理期限。")
@@ -285,11 +320,29 @@ def extend_deadline(case: Case, user: User, days: int, reason: str) -> Case:
         raise WorkflowError("延长天数应在1到30天之间。", status=400, field="days")
     if not reason.strip():
         raise WorkflowError("请填写延长期限的理由。", status=400, field="reason")
+    agreed = set(consenting or ())
+    missing = [p.name for p in case.parties if p.id not in agreed]
+    if missing:
+        raise WorkflowError(
+            f"延长调解期限须经各方当事人同意，{'、'.join(missing)}尚未同意"
+            "（《人民调解法》第十七条、第二十三条）。当事人不同意延长的，请按期结束调解。",
+            status=400,
+            field="consenting",
+        )
+    if manner not in CONSENT_MANNERS:
+        raise WorkflowError("请选择当事人同意延长的方式。", status=400, field="manner")
     old = case.deadline
     case.deadline = old + timedelta(days=days)
     case.extension_reason = reason.strip()
+    names = "、".join(p.name for p in case.parties)
+    case.extension_consent = f"{names}（{manner}）"
     db.session.flush()
-    details = {"原期限": old.isoformat(), "新期限": case.deadline.isoformat()}
+    details = {
+        "原期限": old.isoformat(),
+        "新期限": case.deadline.isoformat(),
+        "同意的当事人": names,
+        "同意方式": manner,
+    }
     record_event(case, user, EventKind.EXTENSION, reason=reason.strip(), details=details)
     db.session.commit()
     return case

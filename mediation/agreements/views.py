@@ -21,7 +21,7 @@ from mediation.agreements.forms import (
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
 from mediation.extensions import db
-from mediation.forms import refused_status, show_refusal
+from mediation.forms import choices, refused_status, show_refusal
 from mediation.models import (
     AgreementKind,
     ConfirmationResult,
@@ -47,10 +47,20 @@ def _panel_rules():
 
 for _key, _form in (
     ("signed", SignedForm), ("referral", NoteForm), ("confirmation", ConfirmationForm),
-    ("confirmation_result", ConfirmationResultForm), ("extension", ExtensionForm),
+    ("confirmation_result", ConfirmationResultForm), ("remedies", NoteForm),
     ("reminder", ReminderForm), ("addendum", AddendumForm),
 ):  # fmt: skip
     register_form(_key, lambda case, form=_form: form(formdata=None))
+
+
+def extension_form(case, formdata=None) -> ExtensionForm:
+    """The extension form, offering the case's parties as the ones who consent."""
+    form = ExtensionForm(formdata=formdata)
+    form.consenting.choices = choices((p.id, f"{p.role.label} {p.name}") for p in case.parties)
+    return form
+
+
+register_form("extension", extension_form)
 
 
 @bp.before_request
@@ -144,6 +154,18 @@ def court_referral(case_id: int):
     )  # fmt: skip
 
 
+@bp.route("/cases/<int:case_id>/remedies", methods=["POST"])
+def remedies(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return post_on_case(
+        case,
+        "remedies",
+        NoteForm(),
+        lambda f: service.inform_remedies(case, current_user, f.note.data or ""),
+        "已记录告知当事人救济途径。",
+    )
+
+
 @bp.route("/cases/<int:case_id>/confirmations", methods=["POST"])
 def apply_confirmation(case_id: int):
     case = access.case_or_404(current_user, case_id)
@@ -175,8 +197,9 @@ def confirmation_result(case_id: int, confirmation_id: int):
 def extension(case_id: int):
     case = access.case_or_404(current_user, case_id)
     return post_on_case(
-        case, "extension", ExtensionForm(),
-        lambda f: service.extend_deadline(case, current_user, f.days.data, f.reason.data or ""),
+        case, "extension", extension_form(case, request.form),
+        lambda f: service.extend_deadline(case, current_user, f.days.data, f.reason.data or "",
+                                          f.consenting.data or [], f.manner.data or ""),
         "已延长办理期限。",
     )  # fmt: skip
 

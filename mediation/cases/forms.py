@@ -28,6 +28,7 @@ from mediation.models import (
     OtherAuthority,
     PartyKind,
     PartyRole,
+    Publicity,
     RiskLevel,
     Sex,
     Source,
@@ -74,6 +75,7 @@ class PartyForm(ListRow):
     id_number = StringField(P["id_number"], filters=[lambda v: normalise_id_number(v or "")])
     occupation = StringField(P["occupation"], validators=[Length(max=50)])
     address = StringField(P["address"], validators=[Length(max=200)])
+    district = StringField(P["district"], validators=[Length(max=100)])
     phone = StringField(P["phone"], filters=[lambda v: normalise_phone(v or "")])
     legal_representative = StringField(P["legal_representative"], validators=[Length(max=50)])
 
@@ -126,6 +128,7 @@ class PartyForm(ListRow):
             "id_number": id_number if person else "",
             "occupation": (self.occupation.data or "").strip(),
             "address": (self.address.data or "").strip(),
+            "district": (self.district.data or "").strip(),
             "phone": self.phone.data or "",
             "legal_representative": ""
             if person
@@ -139,6 +142,7 @@ class CaseForm(EditForm):
     source = _enum_select(L["source"], Source)
     source_detail = StringField(L["source_detail"], validators=[Length(max=100)])
     registered_on = DateField(L["registered_on"], validators=[InputRequired("请填写登记日期。")])
+    dispute_place = StringField(L["dispute_place"], validators=[Length(max=200)])
     summary = TextAreaField(
         L["summary"], validators=[DataRequired("请填写纠纷简要情况。"), Length(max=5000)]
     )
@@ -172,6 +176,7 @@ class CaseForm(EditForm):
             "category": Category(self.category.data),
             "source_detail": (self.source_detail.data or "").strip(),
             "registered_on": self.registered_on.data,
+            "dispute_place": (self.dispute_place.data or "").strip(),
             "summary": self.summary.data.strip(),
             "request": self.request.data.strip(),
             "risk_level": RiskLevel(self.risk_level.data),
@@ -188,6 +193,15 @@ class CaseForm(EditForm):
     def parties_seen(self) -> set[int]:
         """The saved parties this form was opened with: the only ones its save may remove."""
         return self.base_row_ids("parties")
+
+
+class RightsNoticeForm(BaseForm):
+    """受理前告知 (rule 15): the acknowledged rights notice, public or private mediation, and
+    for 主动调解 the parties' consent."""
+
+    acknowledged = BooleanField("已向各方当事人送达《人民调解权利义务告知书》，当事人已签收确认")
+    publicity = _enum_select("调解方式", Publicity, blank="请选择")
+    consent = TextAreaField("当事人同意主动调解的情况", validators=[Length(max=2000)])
 
 
 class ActionForm(BaseForm):

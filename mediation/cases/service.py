@@ -20,11 +20,13 @@ from mediation.models import (
     CaseEvent,
     CaseMediator,
     CaseNumberCounter,
+    CaseStatus,
     EventKind,
     Org,
     Party,
     PartyKind,
     PartyRole,
+    Publicity,
     Role,
     Sex,
     Source,
@@ -209,17 +211,78 @@ def apply_action(case: Case, user: User, name: str, reason: str = "", route: str
     workflow.check_allowed(case, user, action)
     if not action.simple:
         raise WorkflowError(f"“{action.label}”需要在相应的页面填写记录后进行。", status=400)
-    before = case.status
+    before, deadline = case.status, case.deadline
     workflow.fire(case, user, name, reason=reason, route=route)
     if name == "accept" and user.role == Role.MEDIATOR and not case.active_mediators:
         # The mediator who accepts becomes the lead mediator until the director decides.
         case.mediators.append(CaseMediator(user=user, is_lead=True, assigned_by_id=user.id))
     db.session.flush()
-    details = {"route": route} if route else {}
+    details: dict[str, Any] = {"route": route} if route else {}
+    if before != CaseStatus.SUBMITTED and case.deadline != deadline:  # a new period (reopening)
+        old = deadline.isoformat() if deadline else ""
+        details["changes"] = {"办理期限": [old, case.deadline.isoformat()]}
     record_event(
         case, user, EventKind.TRANSITION, action=name, from_status=before,
         to_status=case.status, reason=reason, details=details,
     )  # fmt: skip
+    db.session.commit()
+    return case
+
+
+def may_record_rights_notice(user: User, case: Case) -> bool:
+    """The acceptance panel: whoever may accept the case records what the parties were told."""
+    return case.status == CaseStatus.SUBMITTED and access.may(
+        user, case, workflow.ACTIONS["accept"].who
+    )
+
+
+def record_rights_notice(
+    case: Case, user: User, acknowledged: bool, publicity: Publicity | None, consent: str = ""
+) -> Case:
+    """Rule 15 (Art. 23; 《人民调解工作若干规定》第二十九、三十条): before acceptance the
+    parties receive and acknowledge the 人民调解权利义务告知书 and choose public or private
+    mediation; for 主动调解 their consent to being mediated is recorded (Art. 17)."""
+    workflow.ensure_working(case, "登记权利义务告知")
+    if not may_record_rights_notice(user, case):
+        if case.status != CaseStatus.SUBMITTED:
+            raise WorkflowError("权利义务告知在受理前登记；本案已不在待受理状态。")
+        raise WorkflowError("您无权为本案登记受理前告知。", status=403)
+    if not acknowledged:
+        raise WorkflowError(
+            "请确认已向各方当事人送达《人民调解权利义务告知书》并经当事人签收确认"
+            "（《人民调解法》第二十三条）。",
+            status=400,
+            field="acknowledged",
+        )
+    if publicity is None:
+        raise WorkflowError(
+            "请选择当事人同意的调解方式：公开调解或不公开调解"
+            "（《人民调解工作若干规定》第二十九条）。",
+            status=400,
+            field="publicity",
+        )
+    consent = consent.strip()
+    if case.source == Source.INITIATIVE and not consent:
+        raise WorkflowError(
+            "主动调解须经当事人同意（《人民调解法》第十七条），请记录哪些当事人以何种方式同意调解。",
+            status=400,
+            field="consent",
+        )
+    changes = apply_changes(
+        case,
+        {"publicity": publicity, "initiative_consent": consent},
+        {"publicity": "调解方式", "initiative_consent": "当事人同意主动调解的情况"},
+    )
+    case.rights_notice_at = utcnow()
+    case.rights_notice_by_id = user.id
+    case.updated_at = utcnow()
+    db.session.flush()
+    record_event(
+        case,
+        user,
+        EventKind.RIGHTS_NOTICE,
+        details={"changes": changes, "告知书": "当事人已签收确认"},
+    )
     db.session.commit()
     return case
 
@@ -235,7 +298,8 @@ def may_assign(user: User, case: Case) -> bool:
 
 
 def record_refusal(case: Case, user: User, party_id: int, note: str) -> Case:
-    """Rule 1: a party clearly refuses mediation. Recorded; the case may then not be mediated."""
+    """Rule 1 and 14: a party clearly refuses mediation, or asks to end it. Recorded; the case
+    may then not be mediated nor reach an agreement, it ends with 调解终止 (Art. 17, 23)."""
     workflow.ensure_working(case, "记录拒绝调解")
     if not access.may(user, case, access.HANDLER):
         raise WorkflowError("您无权为本案件记录当事人拒绝调解。", status=403)

@@ -15,15 +15,17 @@ from mediation.cases.forms import (
     FilterForm,
     PartyForm,
     RefusalForm,
+    RightsNoticeForm,
 )
 from mediation.cases.listing import list_cases
-from mediation.cases.panels import PANEL_FORMS
+from mediation.cases.panels import PANEL_FORMS, register_form
 from mediation.forms import choices, new_row_key, place_refusal, refused_status
-from mediation.models import PartyKind, PartyRole, Role
+from mediation.models import PartyKind, PartyRole, Publicity, Role
 from mediation.models.base import local_today
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("cases", __name__)
+register_form("rights", lambda case: RightsNoticeForm(formdata=None, prefix="rights"))
 CASE_URL = re.compile(r"^/cases/(\d+)(/|$)")
 
 
@@ -197,6 +199,7 @@ def _render_case(case, status: int = 200, **context):
     assign_form = context.setdefault("assign_form", AssignForm())
     context["may_assign"] = service.may_assign(current_user, case)
     context["may_record_refusal"] = service.may_record_refusal(current_user, case)
+    context["may_record_rights_notice"] = service.may_record_rights_notice(current_user, case)
     if context["may_assign"]:
         assign_form.mediator_id.choices = choices(
             (u.id, u.name) for u in access.assignable_mediators(case)
@@ -269,9 +272,31 @@ def _form_problem(form) -> str:
 def refusal(case_id: int):
     case = access.case_or_404(current_user, case_id)
     return post_on_case(
-        case, "refusal", RefusalForm(),
+        case,
+        "refusal",
+        RefusalForm(),
         lambda f: service.record_refusal(case, current_user, f.party_id.data, f.note.data or ""),
-        "已记录当事人拒绝调解。",
+        lambda c: (
+            "已记录当事人拒绝调解。"
+            + (
+                "调解中当事人拒绝或要求终止调解的，请以“调解终止”结束本案。"
+                if c.status == workflow.S.MEDIATING
+                else ""
+            )
+        ),
+    )
+
+
+@bp.route("/cases/<int:case_id>/rights-notice", methods=["POST"])
+def rights_notice(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return post_on_case(
+        case, "rights", RightsNoticeForm(prefix="rights"),
+        lambda f: service.record_rights_notice(
+            case, current_user, f.acknowledged.data,
+            Publicity(f.publicity.data) if f.publicity.data else None, f.consent.data or "",
+        ),
+        "已登记受理前告知。",
     )  # fmt: skip
 
 

@@ -42,8 +42,9 @@ K = DocumentKind
 # The case file is what auditors file away: PDF/A-3b, so it stays readable for decades.
 CASE_FILE_VARIANT = "pdf/a-3b"
 # Kinds whose paper copy is signed by the parties and comes back as a scan.
-SIGNED_KINDS = frozenset({K.APPLICATION, K.REGISTRATION, K.INVESTIGATION, K.SESSION,
-                          K.AGREEMENT, K.TERMINATION, K.FOLLOW_UP, K.CONFIRMATION})  # fmt: skip
+SIGNED_KINDS = frozenset({K.APPLICATION, K.REGISTRATION, K.RIGHTS_NOTICE, K.INVESTIGATION,
+                          K.SESSION, K.AGREEMENT, K.TERMINATION, K.FOLLOW_UP,
+                          K.CONFIRMATION})  # fmt: skip
 # A4 in PDF points, and the page area inside the case file's margins where a scan is drawn.
 A4 = (595.28, 841.89)
 SCAN_BOX = (56.7, 85.0, 481.9, 680.3)  # x, y, width, height: 20 mm sides, 30/27 mm top/bottom
@@ -72,6 +73,7 @@ def entries(case: Case) -> list[Entry]:
     if case.source == Source.APPLICATION:
         found.append(Entry(K.APPLICATION, 0, case, K.APPLICATION.label))
     found.append(Entry(K.REGISTRATION, 0, case, K.REGISTRATION.label))
+    found.append(Entry(K.RIGHTS_NOTICE, 0, case, K.RIGHTS_NOTICE.label))  # rule 15, Art. 23
     for r in case.investigation_records:
         when = r.held_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
         found.append(Entry(K.INVESTIGATION, r.id, r, f"调查记录（{when}，{r.person_questioned}）"))
@@ -89,7 +91,7 @@ def entries(case: Case) -> list[Entry]:
     for f in case.follow_ups:
         found.append(Entry(K.FOLLOW_UP, f.id, f, f"回访记录（{f.visited_on.isoformat()}）"))
     for a in case.agreements:
-        if a.is_effective:
+        if a.is_effective and a.kind == AgreementKind.WRITTEN:  # rule 16: written only
             found.append(Entry(K.CONFIRMATION, a.id, a, K.CONFIRMATION.label))
     return found
 

@@ -52,6 +52,10 @@ class RiskForm(BaseForm):
     )
 
 
+class RiskReasonForm(BaseForm):
+    reason = TextAreaField("无需采取防控措施的理由", validators=[Length(max=3000)])
+
+
 class PoliceReportForm(BaseForm):
     reported_at = DateTimeLocalField(
         "报告时间", format="%Y-%m-%dT%H:%M", validators=[InputRequired("请填写报告时间。")]

@@ -6,10 +6,11 @@ Same shape as cases.service: permission via access, ensure_working, one timeline
 thing that happened, one commit. Refusals are WorkflowError in Chinese, naming their field.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
+from sqlalchemy import and_, or_, select
 from sqlalchemy import case as when
-from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -37,13 +38,15 @@ from mediation.models import (
     TransferStatus,
     User,
 )
-from mediation.models.base import LOCAL_TZ, utcnow
+from mediation.models.base import LOCAL_TZ, local_today, utcnow
 from mediation.workflow import WorkflowError
 
 S = CaseStatus
 
 # Cases the director keeps an eye on: still being worked, not yet through follow-up.
 ATTENTION_STATUSES = (S.SUBMITTED, S.ACCEPTED, S.MEDIATING, S.AGREED)
+# Cases that left mediation without an agreement, until they are closed.
+ENDED_STATUSES = (S.TERMINATED, S.WITHDRAWN, S.FOLLOWED_UP)
 
 
 # --- Who may do what (the templates ask the same functions) -----------------------------------
@@ -146,19 +149,47 @@ def record_relation(
         party_id=party.id, user=mediator, relation=relation, recorded_by_id=user.id
     )
     case.relations.append(row)
+    # Rule 15: a mediator related to a party leaves the case at once (Art. 15, 19).
+    removed = _remove_mediator(case, mediator.id)
     db.session.flush()
     details = {"调解员": mediator.name, "当事人": party.name, "关系": relation}
-    if any(m.user_id == mediator.id for m in case.active_mediators):
-        details["提示"] = "该调解员现为本案调解员，应当回避"
     record_event(case, user, EventKind.RELATION, details=details)
+    if removed is not None:
+        _record_removal(case, user, mediator.name, f"与当事人{party.name}有关系，依法回避")
     db.session.commit()
     return row
+
+
+def _remove_mediator(case: Case, mediator_id: int):
+    """Take a mediator off the case now; the row stays (removed_at) so history is kept."""
+    leaving = next((m for m in case.active_mediators if m.user_id == mediator_id), None)
+    if leaving is not None:
+        leaving.removed_at = utcnow()
+        _pass_lead(case, leaving)
+        case.updated_at = utcnow()
+    return leaving
+
+
+def _record_removal(case: Case, user: User, name: str, why: str) -> None:
+    details = {"调解员": name, "原因": why}
+    if not case.active_mediators:
+        details["提示"] = "本案已无在案调解员，须另行指派，指派前不能达成协议"
+    record_event(case, user, EventKind.UNASSIGNED, details=details)
+
+
+# The rule the committee follows on a party's recusal request.
+RECUSAL_RULE = (
+    "当事人要求调解员回避的，人民调解委员会应当予以调换（《人民调解工作若干规定》第二十六条）"
+)
 
 
 def request_recusal(
     case: Case, user: User, party_id: int | None, mediator_id: int | None, reason: str
 ) -> Recusal:
-    """A party asks that a mediator of the case step aside (回避); the director decides."""
+    """Rule 15: a party asks that a mediator of the case step aside (回避). The committee must
+    replace that mediator, so the request is granted as it is recorded: the mediator leaves
+    the case at once and the director assigns another before mediation can end in an
+    agreement (workflow.has_active_mediator)."""
     workflow.ensure_working(case, "记录回避申请")
     if not may_request_recusal(user, case):
         raise WorkflowError("只有本调委会的调解员或主任可以记录回避申请。", status=403)
@@ -169,22 +200,25 @@ def request_recusal(
     reason = reason.strip()
     if not reason:
         raise WorkflowError("请填写申请回避的理由。", status=400, field="reason")
-    if any(
-        r.mediator_id == mediator_id and r.decision == RecusalDecision.PENDING
-        for r in case.recusals
-    ):
-        raise WorkflowError(
-            f"对{on_case.user.name}的回避申请尚待主任决定，无需重复记录。",
-            status=400,
-            field="mediator_id",
-        )
-    recusal = Recusal(party_id=party.id, mediator=on_case.user, reason=reason)
+    now = utcnow()
+    recusal = Recusal(
+        party_id=party.id,
+        mediator=on_case.user,
+        reason=reason,
+        decision=RecusalDecision.ACCEPTED,
+        decision_note=RECUSAL_RULE + "。",
+        decided_by_id=user.id,
+        decided_at=now,
+    )
     case.recusals.append(recusal)
+    _remove_mediator(case, on_case.user_id)
     db.session.flush()
+    name = on_case.user.name
     record_event(
         case, user, EventKind.RECUSAL, reason=reason,
-        details={"申请人": party.name, "被申请回避的调解员": on_case.user.name},
+        details={"申请人": party.name, "被申请回避的调解员": name, "决定": "予以调换"},
     )  # fmt: skip
+    _record_removal(case, user, name, f"当事人{party.name}申请回避，予以调换")
     db.session.commit()
     return recusal
 
@@ -192,8 +226,9 @@ def request_recusal(
 def decide_recusal(
     recusal: Recusal, user: User, accepted: bool, note: str, version: int | None
 ) -> Recusal:
-    """The director decides a recusal. Accepted: the mediator leaves the case, the row stays
-    (removed_at) so the history of who mediated is kept; the next mediator becomes lead."""
+    """The director decides a recusal still pending (recorded before requests were granted
+    as they came in). It can only be granted: the committee must replace the mediator, so a
+    refusal is refused. Granted: the mediator leaves the case, the row stays (removed_at)."""
     case = db.session.get(Case, recusal.case_id)
     workflow.ensure_working(case, "决定回避申请")
     if not may_decide_recusal(user, case):
@@ -203,29 +238,23 @@ def decide_recusal(
         raise WorkflowError(
             f"该回避申请已由{who}作出决定（{recusal.decision.label}），您的决定未保存。"
         )
-    note = note.strip()
-    if not accepted and not note:
-        raise WorkflowError("不同意回避的，请填写理由。", status=400, field="note")
-    now = utcnow()
-    recusal.decision = RecusalDecision.ACCEPTED if accepted else RecusalDecision.REJECTED
-    recusal.decision_note = note
+    if not accepted:
+        raise WorkflowError(
+            f"{RECUSAL_RULE}，不能不同意回避。请同意回避，并另行指派调解员。", status=400
+        )
+    recusal.decision = RecusalDecision.ACCEPTED
+    recusal.decision_note = note.strip()
     recusal.decided_by_id = user.id
-    recusal.decided_at = now
-    removed = None
-    if accepted:
-        removed = next((m for m in case.active_mediators if m.user_id == recusal.mediator_id), None)
-        if removed is not None:
-            removed.removed_at = now
-            _pass_lead(case, removed)
-            case.updated_at = now
+    recusal.decided_at = utcnow()
+    removed = _remove_mediator(case, recusal.mediator_id)
     _flush_decision("该回避申请")
     name = recusal.mediator.name
     record_event(
-        case, user, EventKind.RECUSAL_DECIDED, reason=note,
+        case, user, EventKind.RECUSAL_DECIDED, reason=recusal.decision_note,
         details={"调解员": name, "决定": recusal.decision.label},
     )  # fmt: skip
     if removed is not None:
-        record_event(case, user, EventKind.UNASSIGNED, details={"调解员": name, "原因": "回避"})
+        _record_removal(case, user, name, "回避")
     db.session.commit()
     return recusal
 
@@ -305,19 +334,42 @@ def record_police_report(
     return row
 
 
+def record_risk_reason(case: Case, user: User, reason: str) -> Case:
+    """Rule 17 (Art. 25): a high-risk or 可能激化 case for which neither a measure nor a police
+    report was needed says why, in writing, before it leaves mediation."""
+    workflow.ensure_handler(case, user, "说明无需采取防控措施的理由")
+    reason = reason.strip()
+    if not reason:
+        raise WorkflowError(
+            "请填写无需采取防控措施或报告公安机关的理由。", status=400, field="reason"
+        )
+    case.risk_reason = reason
+    case.updated_at = utcnow()
+    db.session.flush()
+    record_event(case, user, EventKind.RISK_REASON, reason=reason)
+    db.session.commit()
+    return case
+
+
 def attention_cases(user: User) -> list[Case]:
-    """需要关注: the director's open cases that may escalate, are group disputes or carry a
-    high risk, the riskiest first."""
+    """需要关注: the director's cases that may escalate, are group disputes or carry a high
+    risk, the riskiest first: open ones, and (rule 17) closed ones for the follow-up period
+    after closing (RISK_FOLLOW_UP_DAYS), since a risky dispute may flare up again."""
     if not may_see_attention(user):
         return []
     riskiest_first = when(
         (Case.risk_level == RiskLevel.HIGH, 0), (Case.risk_level == RiskLevel.MEDIUM, 1), else_=2
     )
+    since = local_today() - timedelta(days=current_app.config["RISK_FOLLOW_UP_DAYS"])
     query = (
         access.cases_visible_to(user)
         .where(
             Case.committee_id == user.org_id,
-            Case.status.in_(ATTENTION_STATUSES),
+            or_(
+                Case.status.in_(ATTENTION_STATUSES),
+                and_(Case.status.in_(ENDED_STATUSES), Case.closed_on.is_(None)),
+                Case.closed_on >= since,
+            ),
             or_(Case.may_escalate, Case.is_group, Case.risk_level == RiskLevel.HIGH),
         )
         .order_by(

@@ -22,6 +22,7 @@ from mediation.handling.forms import (
     RecusalForm,
     RelationForm,
     RiskForm,
+    RiskReasonForm,
     TransferDecisionForm,
     TransferForm,
 )
@@ -109,6 +110,7 @@ register_form("relation", relation_form)
 register_form("recusal", recusal_form)
 register_form("recusal_decision", lambda case: RecusalDecisionForm(formdata=None, prefix="rd"))
 register_form("risk", lambda case: RiskForm(formdata=None, prefix="risk"))
+register_form("risk_reason", lambda case: RiskReasonForm(formdata=None, prefix="rr"))
 register_form("police", lambda case: PoliceReportForm(formdata=None, prefix="police"))
 register_form("transfer", transfer_form)
 register_form("transfer_decision", lambda case: TransferDecisionForm(formdata=None, prefix="td"))
@@ -138,7 +140,7 @@ def recusal(case_id: int):
         lambda f: service.request_recusal(
             case, current_user, f.party_id.data, f.mediator_id.data, f.reason.data or ""
         ),
-        "已记录回避申请，待调委会主任决定。",
+        "已记录回避申请：该调解员已退出本案，请调委会主任另行指派调解员。",
     )  # fmt: skip
 
 
@@ -174,6 +176,18 @@ def risk(case_id: int):
         ),
         "已记录风险防控措施。",
     )  # fmt: skip
+
+
+@bp.route("/cases/<int:case_id>/risk-reason", methods=["POST"])
+def risk_reason(case_id: int):
+    case = access.case_or_404(current_user, case_id)
+    return post_on_case(
+        case,
+        "risk_reason",
+        RiskReasonForm(prefix="rr"),
+        lambda f: service.record_risk_reason(case, current_user, f.reason.data or ""),
+        "已记录无需采取防控措施的理由。",
+    )
 
 
 @bp.route("/cases/<int:case_id>/police-reports", methods=["POST"])

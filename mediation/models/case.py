@@ -12,6 +12,7 @@ from mediation.models.enums import (
     Category,
     OtherAuthority,
     PartyRole,
+    Publicity,
     RiskLevel,
     Source,
 )
@@ -23,6 +24,7 @@ CASE_LABELS = {
     "category": "纠纷类型",
     "source": "案件来源",
     "source_detail": "移交/委派单位",
+    "dispute_place": "纠纷发生地",
     "summary": "纠纷简要情况",
     "request": "当事人申请事项",
     "risk_level": "风险等级",
@@ -71,6 +73,8 @@ class Case(Base):
     source: Mapped[Source] = mapped_column(enum_column(Source), index=True)
     # Who referred it (court, police station, petition office ...), for referred cases.
     source_detail: Mapped[str] = mapped_column(String(100), default="")
+    # Rule 3: where the dispute arose, one ground of the committee's competence.
+    dispute_place: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[str] = mapped_column(Text)
     request: Mapped[str] = mapped_column(Text)
     risk_level: Mapped[RiskLevel] = mapped_column(enum_column(RiskLevel), default=RiskLevel.LOW)
@@ -87,14 +91,24 @@ class Case(Base):
     deadline: Mapped[date | None] = mapped_column(index=True)
     closed_on: Mapped[date | None]
     archived_on: Mapped[date | None]
-    # Rule 11: the deadline may be extended once, with a reason.
+    # Rule 11: the deadline may be extended once, with a reason and the parties' consent.
     extension_reason: Mapped[str] = mapped_column(Text, default="")
+    extension_consent: Mapped[str] = mapped_column(Text, default="")
+    # Rule 15 (Art. 23): the 权利义务告知书 acknowledged before acceptance, the parties' choice
+    # of public or private mediation, and their consent when the committee took it up itself.
+    rights_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rights_notice_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    publicity: Mapped[Publicity | None] = mapped_column(enum_column(Publicity))
+    initiative_consent: Mapped[str] = mapped_column(Text, default="")
+    # Rule 17 (Art. 25): why a risky case needed neither a measure nor a police report.
+    risk_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     committee: Mapped[Org] = relationship(lazy="joined")
-    registered_by: Mapped[User] = relationship()
+    registered_by: Mapped[User] = relationship(foreign_keys=[registered_by_id])
+    rights_notice_by: Mapped[User | None] = relationship(foreign_keys=[rights_notice_by_id])
     parties: Mapped[list["Party"]] = relationship(  # noqa: F821
         back_populates="case", cascade="all, delete-orphan", order_by="Party.position"
     )

@@ -16,6 +16,7 @@ class DocumentKind(Labelled):
 
     APPLICATION = "application", "人民调解申请书"
     REGISTRATION = "registration", "受理登记表"
+    RIGHTS_NOTICE = "rights_notice", "人民调解权利义务告知书"
     INVESTIGATION = "investigation", "调查记录"
     SESSION = "session", "调解记录"
     AGREEMENT = "agreement", "人民调解协议书"

@@ -72,6 +72,14 @@ class RiskLevel(Labelled):
     HIGH = "high", "重大（可能激化）"
 
 
+class Publicity(Labelled):
+    """Whether the mediation is held in public (旁听 allowed) or not; the parties choose
+    (Art. 23; 《人民调解工作若干规定》第二十九条)."""
+
+    PUBLIC = "public", "公开调解"
+    PRIVATE = "private", "不公开调解"
+
+
 class OtherAuthority(Labelled):
     """Whether another authority already holds the dispute (rule 2: then it is not accepted)."""
 
@@ -121,6 +129,9 @@ class EventKind(Labelled):
     AGREEMENT_EFFECTIVE = "agreement_effective", "协议生效"
     FOLLOW_UP = "follow_up", "回访"
     COURT_REFERRAL = "court_referral", "引导诉讼"
+    REMEDIES_INFORMED = "remedies_informed", "告知救济途径"
+    RIGHTS_NOTICE = "rights_notice", "告知权利义务"
+    RISK_REASON = "risk_reason", "未采取防控措施的说明"
     CONFIRMATION = "confirmation", "司法确认"
     EXTENSION = "extension", "延长期限"
     REMINDER = "reminder", "催办"

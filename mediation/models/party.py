@@ -19,6 +19,7 @@ PARTY_LABELS = {
     "id_number": "公民身份号码",
     "occupation": "职业或单位",
     "address": "住所",
+    "district": "住所地（区县、乡镇街道）",
     "phone": "联系电话",
     "legal_representative": "法定代表人或主要负责人",
 }
@@ -43,6 +44,8 @@ class Party(Base):
     id_number: Mapped[str] = mapped_column(String(18), default="")
     occupation: Mapped[str] = mapped_column(String(50), default="")
     address: Mapped[str] = mapped_column(String(200), default="")
+    # Rule 3: the district (区县/乡镇街道) of the address, for the committee's competence.
+    district: Mapped[str] = mapped_column(String(100), default="")
     phone: Mapped[str] = mapped_column(String(20), default="")
     legal_representative: Mapped[str] = mapped_column(String(50), default="")
     # Rule 1: a party who clearly refuses mediation; the case may then not enter 调解中.

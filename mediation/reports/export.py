@@ -22,6 +22,8 @@ def workbook(report: Report) -> io.BytesIO:
          [t for _, t in report.by_category], columns(BREAKDOWN)),
         ("按来源", "案件来源", [(s.label,) for s, _ in report.by_source],
          [t for _, t in report.by_source], columns(BREAKDOWN)),
+        ("按住所地", "申请人住所地", [(d,) for d, _ in report.by_district],
+         [t for _, t in report.by_district], columns(BREAKDOWN)),
         ("按调解员", "调解员", [(u.name, o.name) for u, o, _ in report.by_mediator],
          [t for _, _, t in report.by_mediator], columns(MEDIATOR)),
     ]  # fmt: skip

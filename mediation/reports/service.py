@@ -38,6 +38,8 @@ from mediation.models import (
     FollowUp,
     Org,
     OrgKind,
+    Party,
+    PartyRole,
     Performance,
     PoliceReport,
     Source,
@@ -204,6 +206,8 @@ class Report:
     by_category: list[tuple[Category, Tally]]
     by_source: list[tuple[Source, Tally]]
     by_mediator: list[tuple[User, Org, Tally]]
+    # Rule 3: where the applicants live (住所地), so the committee's competence can be read.
+    by_district: list[tuple[str, Tally]] = field(default_factory=list)
 
 
 @dataclass
@@ -223,6 +227,7 @@ class _Facts:
     terminated_at: datetime | None
     withdrawn_at: datetime | None
     reopened_at: datetime | None  # the last 重新调解, which undoes the agreement's ending
+    district: str | None  # the first applicant's 住所地 (rule 3)
     flags: set[str] = field(default_factory=set)  # police, followed_up, performed, ...
 
     @property
@@ -265,15 +270,27 @@ def _last_event(action: str):
     )
 
 
+# How a case whose applicant's district was not recorded shows in the breakdown.
+NO_DISTRICT = "未填写住所地"
+
+
 def _facts(committee_ids: list[int], period: Period) -> dict[int, _Facts]:
     first_agreement = (
         select(func.min(Agreement.reached_on)).where(Agreement.case_id == Case.id).scalar_subquery()
+    )
+    applicant_district = (
+        select(Party.district)
+        .where(Party.case_id == Case.id, Party.role == PartyRole.APPLICANT)
+        .order_by(Party.position, Party.id)
+        .limit(1)
+        .scalar_subquery()
     )
     rows = db.session.execute(
         select(
             Case.id, Case.committee_id, Case.category, Case.source, Case.is_group,
             Case.accepted_on, Case.deadline, first_agreement, _last_event("reach_agreement"),
             _last_event("terminate"), _last_event("withdraw"), _last_event("reopen"),
+            applicant_district,
         ).where(
             Case.committee_id.in_(committee_ids), Case.accepted_on.is_not(None),
             Case.accepted_on <= period.end,
@@ -388,6 +405,7 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
     by_unit = {child.id: Tally() for child in children}
     by_category: dict[Category, Tally] = defaultdict(Tally)
     by_source: dict[Source, Tally] = defaultdict(Tally)
+    by_district: dict[str, Tally] = defaultdict(Tally)
     counts: dict[int, list[tuple[str, int]]] = {}
     for case in facts.values():
         counts[case.id] = found = _counts(case, period.start, period.end, as_of)
@@ -396,12 +414,14 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
             _add(by_unit[row_of[case.committee_id].id], found)
         _add(by_category[case.category], found)
         _add(by_source[case.source], found)
+        _add(by_district[case.district or NO_DISTRICT], found)
     return Report(
         unit=unit, period=period, as_of=as_of, total=total,
         by_unit=[(child, by_unit[child.id]) for child in children],
         by_category=[(c, by_category[c]) for c in Category if c in by_category],
         by_source=[(s, by_source[s]) for s in Source if s in by_source],
         by_mediator=_by_mediator(counts, committee_ids),
+        by_district=sorted(by_district.items(), key=lambda item: (item[0] == NO_DISTRICT, item[0])),
     )  # fmt: skip
 
 

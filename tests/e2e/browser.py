@@ -45,3 +45,12 @@ class LiveServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def acknowledge_rights(page, publicity: str = "private") -> None:
+    """受理前告知 on the case page (rule 15): the rights notice signed for, the parties'
+    choice of public or private mediation. Acceptance waits for it."""
+    page.check("#rights-acknowledged")
+    page.select_option("#rights-publicity", publicity)
+    page.click("form[action$='/rights-notice'] button[type=submit]")
+    page.wait_for_load_state()

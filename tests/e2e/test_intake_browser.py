@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from browser import acknowledge_rights
 
 from mediation.extensions import db
 from mediation.models import Case, CaseStatus
@@ -47,6 +48,8 @@ def test_mediator_registers_accepts_and_starts_mediation(world, page_as, login):
     assert re.fullmatch(r"（\d{4}）东街调字第0001号", number)
     assert "张三" in page.content() and "3301**********0033" in page.content()
 
+    acknowledge_rights(page)
+    assert "已登记受理前告知" in page.content()
     page.click("form[action$='/actions/accept'] button")
     page.wait_for_load_state()
     assert "已受理：案件现为“已受理”。" in page.content()

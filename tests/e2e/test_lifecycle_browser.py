@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from browser import acknowledge_rights
 
 from mediation.extensions import db
 from mediation.models import Case, CaseStatus
@@ -41,6 +42,7 @@ def test_case_travels_from_registration_to_archive(world, page_as, tmp_path):
 
     # The director accepts and assigns mediator1 as lead.
     director.goto(case_url)
+    acknowledge_rights(director)
     click_action(director, "accept")
     director.click("text=指派调解员")
     director.select_option("#mediator_id", label="李调解")
