@@ -42,6 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     # A request may carry the largest upload and the form around it.
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] + 2 * 1024 * 1024
     _refuse_demo_secrets(app)
+    from mediation.audit.chain import setup_audit_key
+
+    setup_audit_key(app)
     if app.config["PROXY_COUNT"]:
         # Behind that many reverse proxies: the client's address (for the resident lookup's
         # throttle) and the public host (for printed verification links) come from their
