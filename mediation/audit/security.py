@@ -2,12 +2,16 @@
 onto the same keyed chain as the case timelines. Other features call record_security_event."""
 
 import re
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import has_request_context, request
+from sqlalchemy import select
 
 from mediation.audit import chain
+from mediation.extensions import db
 from mediation.models import SecurityEvent
+from mediation.models.base import LOCAL_TZ
 
 KINDS = {
     "login": "登录",
@@ -57,3 +61,35 @@ def record_security_event(
             detail=_scrub(detail or {}),
         )
     )
+
+
+def log_now(kind: str, **fields: Any) -> None:
+    """Record and commit at once, in a transaction of its own: for reads (downloads,
+    exports) and refusals, where nothing else is saved. Whatever the session held that
+    was not committed is dropped first; callers use it before they change anything."""
+    db.session.rollback()
+    record_security_event(kind, **fields)
+    db.session.commit()
+
+
+def search(filters: dict[str, Any], before: int | None, limit: int) -> list[SecurityEvent]:
+    """Security-log entries matching the filters (kind, part of a username, the start of
+    an address, local dates from/to), newest first, older than number `before` if given."""
+    query = select(SecurityEvent).order_by(SecurityEvent.seq.desc()).limit(limit)
+    if before:
+        query = query.where(SecurityEvent.seq < before)
+    if filters.get("kind"):
+        query = query.where(SecurityEvent.kind == filters["kind"])
+    if filters.get("username"):
+        query = query.where(SecurityEvent.username.contains(filters["username"].strip()))
+    if filters.get("address"):
+        query = query.where(SecurityEvent.address.startswith(filters["address"].strip()))
+    if filters.get("date_from"):
+        query = query.where(SecurityEvent.at >= _local_midnight(filters["date_from"]))
+    if filters.get("date_to"):
+        query = query.where(SecurityEvent.at < _local_midnight(filters["date_to"] + timedelta(1)))
+    return list(db.session.scalars(query))
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), LOCAL_TZ)
