@@ -238,3 +238,29 @@ def test_simultaneous_reveals_do_not_fork_the_chain(app, world, login):
     assert len({e.prev_hash for e in reveals}) == 20  # no two chained onto the same entry
     code, output = verify(app)
     assert code == 0, output
+
+
+def test_the_upgrade_reseals_existing_entries_under_the_key(app, world):
+    """Migration 0006 numbers and seals the rows written before it; they verify clean."""
+    from flask_migrate import downgrade, upgrade
+
+    first, _ = activity(world)
+    service.apply_action(first, world["mediator1"], "terminate", "调解不成。", "可以起诉。")
+    events = db.session.scalar(db.select(db.func.count()).select_from(CaseEvent))
+    admin = db.session.scalar(db.select(db.func.count()).select_from(AdminEvent))
+    case_id = first.id
+    db.session.remove()
+    Path(app.config["AUDIT_CHECKPOINT_FILE"]).unlink()  # no checkpoints before 0006
+    try:
+        downgrade(revision="0005")
+        db.session.execute(text("UPDATE case_events SET hash = 'old', prev_hash = 'old'"))
+        db.session.commit()
+    finally:
+        upgrade()
+    code, output = verify(app)
+    assert code == 0, output
+    assert db.session.get(AuditHead, 1).seq == events + admin
+    first = db.session.get(Case, case_id)
+    assert newest_event(first).case_status == first.status
+    attack("UPDATE cases SET status = 'archived' WHERE id = :id", id=case_id)
+    assert "案件状态被直接修改" in verify(app)[1]

@@ -62,6 +62,11 @@ def upgrade():
                             sa.column('hash', sa.String)),
                    [{'id': 1, 'seq': head_seq, 'hash': head_hash}])
 
+    if head_seq:  # the re-sealed head, signed outside the database
+        from mediation.audit.chain import write_checkpoint
+
+        write_checkpoint(head_seq, head_hash)
+
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.alter_column('seq', existing_type=sa.Integer(), nullable=False)
         batch_op.create_unique_constraint(batch_op.f('uq_case_events_seq'), ['seq'])
