@@ -52,7 +52,7 @@ def newest_event(case: Case) -> CaseEvent:
     ).first()
 
 
-def test_normal_use_verifies_clean(app, world):
+def test_normal_use_verifies_clean(app, world, caplog):
     first, _ = activity(world)
     service.apply_action(first, world["mediator1"], "terminate", "调解不成。", "可以起诉。")
     code, output = verify(app)
@@ -65,6 +65,7 @@ def test_normal_use_verifies_clean(app, world):
     )
     assert seqs == list(range(1, len(seqs) + 1))
     assert db.session.get(AuditHead, 1).seq == len(seqs)
+    assert "without a timeline event" not in caplog.text
     report = app.test_cli_runner().invoke(args=["audit-report"])
     assert report.exit_code == 0 and f"{len(seqs)} " in report.output
 
@@ -264,3 +265,13 @@ def test_the_upgrade_reseals_existing_entries_under_the_key(app, world):
     assert newest_event(first).case_status == first.status
     attack("UPDATE cases SET status = 'archived' WHERE id = :id", id=case_id)
     assert "案件状态被直接修改" in verify(app)[1]
+
+
+def test_a_case_saved_without_an_event_is_named_in_the_log(app, world, caplog):
+    """Code that changes a case but writes no event would make verification fail later;
+    the commit already says which case."""
+    first, _ = activity(world)
+    first.summary = "改了，但没有记入时间线。"
+    db.session.commit()
+    assert f"Case {first.id} was saved without a timeline event" in caplog.text
+    assert "案件数据被直接修改" in verify(app)[1]

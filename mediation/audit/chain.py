@@ -23,6 +23,8 @@ from mediation.models.base import utcnow
 MIN_KEY_BYTES = 32
 CHAINED: tuple[type[Chained], ...] = (CaseEvent, AdminEvent, SecurityEvent)
 _PENDING = "audit_checkpoint"  # session.info: the head this transaction will commit
+_CHANGED = "audit_changed_cases"  # session.info: cases updated in this transaction
+_RECORDED = "audit_case_versions"  # session.info: {case id: version its newest event records}
 
 
 def setup_audit_key(app: Flask) -> None:
@@ -77,6 +79,7 @@ def append(entry: Chained) -> None:
         entry.case_status, entry.case_version = session.execute(
             select(Case.status, Case.version).where(Case.id == entry.case_id)
         ).one()
+        session.info.setdefault(_RECORDED, {})[entry.case_id] = entry.case_version
     entry.hash = entry.compute_hash(audit_key())
     session.execute(update(AuditHead.__table__).where(AuditHead.id == 1).values(hash=entry.hash))
     session.add(entry)
@@ -130,7 +133,35 @@ def _checkpoint_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    for name in (_PENDING, _CHANGED, _RECORDED):
+        session.info.pop(name, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_cases(session: Session, _context) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, Case) and session.is_modified(obj, include_collections=False):
+            session.info.setdefault(_CHANGED, set()).add(obj.id)
+
+
+@event.listens_for(Session, "before_commit")
+def _warn_unrecorded_changes(session: Session) -> None:
+    """A case saved without a timeline event after the change would fail verification
+    (its row no longer matches its newest event): say so in the log, naming the case."""
+    if session.dirty or session.new:
+        session.flush()  # what commit would flush next, so its changes count too
+    changed = session.info.pop(_CHANGED, set())
+    recorded = session.info.pop(_RECORDED, {})
+    if not changed or not has_app_context():
+        return
+    for case_id in changed:
+        case = session.get(Case, case_id)
+        if case is not None and recorded.get(case_id) != case.version:
+            current_app.logger.warning(
+                "Case %s was saved without a timeline event after the change; "
+                "flask audit-verify will report it as changed directly.",
+                case_id,
+            )
 
 
 @dataclass
