@@ -90,7 +90,7 @@ def _log_refusal(user: User, case_id: int) -> None:
     transaction of its own so the 404 does not undo it."""
     from mediation.audit.security import log_now
 
-    detail = {"method": request.method, "path": request.path} if has_request_context() else {}
+    detail = {"请求": f"{request.method} {request.path}"} if has_request_context() else {}
     log_now("case_refused", user=user, target=f"case:{case_id}", detail=detail)
 
 

@@ -37,7 +37,7 @@ def test_a_refused_case_url_is_logged_though_it_answers_404(world, login):
     assert [e.target for e in refused] == [f"case:{case.id}", f"case:{case.id}"]
     assert refused[0].user.username == "mediator2" and refused[0].username == "mediator2"
     assert refused[0].address == "127.0.0.1"
-    assert refused[1].detail == {"method": "POST", "path": f"/cases/{case.id}/personal"}
+    assert refused[1].detail == {"请求": f"POST /cases/{case.id}/personal"}
     assert login("mediator1").get(f"/cases/{case.id}").status_code == 200
     assert len(entries("case_refused")) == 2
 
