@@ -128,7 +128,10 @@ def write_checkpoint(seq: int, hash_: str) -> None:
 def _checkpoint_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending and has_app_context():
-        write_checkpoint(*pending)
+        try:
+            write_checkpoint(*pending)
+        except OSError:  # the data is committed: a missing checkpoint must not turn it into a 500
+            current_app.logger.exception("Could not write the audit checkpoint %s", pending[0])
 
 
 @event.listens_for(Session, "after_rollback")
