@@ -81,9 +81,13 @@ def search(filters: dict[str, Any], before: int | None, limit: int) -> list[Secu
     if filters.get("kind"):
         query = query.where(SecurityEvent.kind == filters["kind"])
     if filters.get("username"):
-        query = query.where(SecurityEvent.username.contains(filters["username"].strip(), autoescape=True))
+        query = query.where(
+            SecurityEvent.username.contains(filters["username"].strip(), autoescape=True)
+        )
     if filters.get("address"):
-        query = query.where(SecurityEvent.address.startswith(filters["address"].strip(), autoescape=True))
+        query = query.where(
+            SecurityEvent.address.startswith(filters["address"].strip(), autoescape=True)
+        )
     if filters.get("date_from"):
         query = query.where(SecurityEvent.at >= _local_midnight(filters["date_from"]))
     if filters.get("date_to"):
