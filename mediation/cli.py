@@ -58,13 +58,19 @@ def create_admin(username: str, name: str, bureau: str, password: str) -> None:
 
 
 @click.command("audit-verify")
-def audit_verify() -> None:
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    help="一行检查点（如日报中 flask audit-report 打印的），与数据库核对；可多次给出。",
+)
+def audit_verify(checkpoints: tuple[str, ...]) -> None:
     """Check the whole audit trail (case timelines, administration log, security log) in one
     pass: the keyed hashes, the numbering without gaps, the chain head, the newest signed
     checkpoint, and each case's status against its newest event. Exit 1 on any problem."""
     from mediation.audit.chain import verify
 
-    problems = verify()
+    problems = verify(list(checkpoints))
     if problems:
         click.echo(f"第一处问题：{problems[0]}")
         for problem in problems[1:50]:

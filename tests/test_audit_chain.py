@@ -160,16 +160,41 @@ def test_cutting_the_tail_below_the_checkpoint_is_caught(app, world):
     activity(world)
     last = db.session.get(AuditHead, 1).seq
     keep = last - 3
-    # The intruder removes the last three entries and sets the head back to match.
-    for table in ("case_events", "admin_events", "security_events"):
-        attack(f"DELETE FROM {table} WHERE seq > :keep", keep=keep)
-    kept = db.session.scalars(db.select(CaseEvent.hash).where(CaseEvent.seq == keep)).first()
-    attack("UPDATE audit_head SET seq = :keep, hash = :h", keep=keep, h=kept)
+    cut_tail(keep)
     code, output = verify(app)
     assert code != 0
     assert "末尾记录被截断：检查点" in output and f"记录到序号 {last}，数据库只到 {keep}" in output
     lines = Path(app.config["AUDIT_CHECKPOINT_FILE"]).read_text().splitlines()
     assert lines and lines[-1].split()[0] == str(last)
+
+
+def cut_tail(keep: int) -> None:
+    """The intruder removes the entries after `keep` and sets the head back to match."""
+    for table in ("case_events", "admin_events", "security_events"):
+        attack(f"DELETE FROM {table} WHERE seq > :keep", keep=keep)
+    kept = db.session.scalars(db.select(CaseEvent.hash).where(CaseEvent.seq == keep)).first()
+    attack("UPDATE audit_head SET seq = :keep, hash = :h", keep=keep, h=kept)
+
+
+def test_a_tail_cut_and_written_anew_is_caught(app, world):
+    first, _ = activity(world)
+    last = db.session.get(AuditHead, 1).seq
+    cut_tail(last - 3)
+    for _ in range(5):  # new entries push the numbering past the old checkpoints
+        service.reveal_personal_data(db.session.get(Case, first.id), world["mediator1"])
+    code, output = verify(app)
+    assert code != 0 and f"（序号 {last - 2}" in output and "这条及之前的记录被改写" in output
+
+
+def test_a_printed_checkpoint_catches_a_cut_when_the_file_is_gone(app, world):
+    activity(world)
+    report = app.test_cli_runner().invoke(args=["audit-report"]).output.splitlines()[-1]
+    last = int(report.split()[0])
+    cut_tail(last - 2)
+    Path(app.config["AUDIT_CHECKPOINT_FILE"]).unlink()
+    assert verify(app)[0] == 0  # without any checkpoint the cut cannot be seen
+    result = app.test_cli_runner().invoke(args=["audit-verify", "--checkpoint", report])
+    assert result.exit_code != 0 and f"记录到序号 {last}，数据库只到 {last - 2}" in result.output
 
 
 def test_a_forged_checkpoint_line_is_refused(app, world):
@@ -178,7 +203,8 @@ def test_a_forged_checkpoint_line_is_refused(app, world):
     with path.open("a") as f:
         f.write(f"9999 {'0' * 64} 2026-01-01T00:00:00+00:00 {'f' * 64}\n")
     code, output = verify(app)
-    assert code != 0 and "签名不符" in output and "9999" not in output
+    assert code != 0 and "检查点文件第" in output and "签名不符" in output
+    assert "记录到序号 9999" not in output
 
 
 def test_the_audit_key_is_required_in_production(tmp_path):

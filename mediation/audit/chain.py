@@ -174,28 +174,35 @@ class Checkpoint:
     at: str
 
 
-def newest_checkpoint() -> tuple[Checkpoint | None, list[str]]:
-    """The checkpoint with the highest number whose signature is valid, and complaints
-    about lines whose signature is not."""
+def parse_checkpoint(line: str) -> Checkpoint | None:
+    """A checkpoint line "number hash time signature"; None unless the signature is valid."""
+    parts = line.split()
+    if len(parts) != 4 or not parts[0].isdigit():
+        return None
+    seq, hash_, at, mac = int(parts[0]), parts[1], parts[2], parts[3]
+    if not hmac.compare_digest(mac, _checkpoint_mac(seq, hash_, at)):
+        return None
+    return Checkpoint(seq, hash_, at)
+
+
+def read_checkpoints(extra: list[str] = ()) -> tuple[dict[int, list[Checkpoint]], list[str]]:
+    """Every validly signed checkpoint, from the checkpoint file and from lines given (a
+    printed daily report), by number; and complaints about lines that are not valid."""
+    found: dict[int, list[Checkpoint]] = {}
+    bad = []
     path = Path(current_app.config["AUDIT_CHECKPOINT_FILE"])
-    if not path.exists():
-        return None, []
-    best, bad = None, []
-    with path.open() as lines:
-        for n, line in enumerate(lines, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 4 or not parts[0].isdigit():
-                bad.append(f"检查点文件第 {n} 行格式不对，检查点文件可能被改动。")
-                continue
-            seq, hash_, at, mac = int(parts[0]), parts[1], parts[2], parts[3]
-            if not hmac.compare_digest(mac, _checkpoint_mac(seq, hash_, at)):
-                bad.append(f"检查点文件第 {n} 行签名不符，检查点文件可能被改动。")
-                continue
-            if best is None or seq > best.seq:
-                best = Checkpoint(seq, hash_, at)
-    return best, bad
+    lines = path.read_text().splitlines() if path.exists() else []
+    sources = [(f"检查点文件第 {n} 行", line) for n, line in enumerate(lines, 1)]
+    sources += [("给出的检查点", line) for line in extra]
+    for where, line in sources:
+        if not line.strip():
+            continue
+        checkpoint = parse_checkpoint(line)
+        if checkpoint is None:
+            bad.append(f"{where}格式或签名不符，检查点可能被伪造或改动。")
+        else:
+            found.setdefault(checkpoint.seq, []).append(checkpoint)
+    return found, bad
 
 
 # Verification.
@@ -219,14 +226,16 @@ def _whole_chain() -> Iterator[Chained]:
     return heapq.merge(*streams, key=lambda e: e.seq)
 
 
-def verify() -> list[str]:
+def verify(extra_checkpoints: list[str] = ()) -> list[str]:
     """Everything wrong with the audit trail, in Chinese, the first broken entry first;
-    an empty list when it is intact. One pass over the chain and one read of the cases."""
+    an empty list when it is intact. One pass over the chain and one read of the cases.
+    Every signed checkpoint is compared with the entry it names: a cut-off tail, or a tail
+    cut and written anew, shows."""
     key = audit_key()
     rows = db.session.execute(select(Case.id, Case.number, Case.status, Case.version))
     cases = {row.id: row for row in rows}
     numbers = {i: row.number for i, row in cases.items()}
-    checkpoint, problems = newest_checkpoint()
+    checkpoints, problems = read_checkpoints(list(extra_checkpoints))
     newest: dict[int, CaseEvent] = {}
     expected, prev, last_hash = 1, GENESIS, GENESIS
     for entry in _whole_chain():
@@ -240,20 +249,27 @@ def verify() -> list[str]:
             problems.append(f"{where}：前序哈希不符，前一条记录被替换或顺序被改动。")
         if entry.compute_hash(key) != entry.hash:
             problems.append(f"{where}：内容被修改（密钥签名不符）。")
-        if checkpoint is not None and entry.seq == checkpoint.seq and entry.hash != checkpoint.hash:
-            problems.append(f"{where}：与检查点（{checkpoint.at}）不符，检查点之前的记录被改写。")
+        for checkpoint in checkpoints.get(entry.seq, ()):
+            if entry.hash != checkpoint.hash:
+                problems.append(
+                    f"{where}：与检查点（{checkpoint.at}）不符，这条及之前的记录被改写。"
+                )
+                break
         if isinstance(entry, CaseEvent):
             newest[entry.case_id] = entry
         expected, prev, last_hash = entry.seq + 1, entry.hash, entry.hash
     last = expected - 1
     head = db.session.get(AuditHead, 1)
-    if head is not None and head.seq > last:
+    if head is None and last:
+        problems.append("链头记录被删除。")
+    elif head is not None and head.seq > last:
         problems.append(
             f"末尾记录被截断：序号 {last + 1}–{head.seq} 的记录不见了（链头记录为 {head.seq}）。"
         )
     elif head is not None and (head.seq, head.hash) != (last, last_hash):
         problems.append("链头与最后一条记录不符，链头或末尾记录被改动。")
-    if checkpoint is not None and checkpoint.seq > last:
+    if checkpoints and max(checkpoints) > last:
+        checkpoint = checkpoints[max(checkpoints)][0]
         problems.append(
             f"末尾记录被截断：检查点（{checkpoint.at}）记录到序号 {checkpoint.seq}，"
             f"数据库只到 {last}。"
