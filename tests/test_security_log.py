@@ -99,3 +99,8 @@ def test_the_security_log_page_searches_and_shows_the_chain_intact(world, login)
     db.session.commit()
     page = c.get("/admin/security").get_data(as_text=True)
     assert "日志校验未通过" in page and "内容被修改" in page
+
+
+def test_the_security_log_asks_a_visitor_to_sign_in(world, client):
+    response = client.get("/admin/security")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
