@@ -48,6 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
     app.config["REMEMBER_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
     app.session_interface = CookieSessions()
+    from mediation.audit.chain import setup_audit_key
+
+    setup_audit_key(app)
     if app.config["PROXY_COUNT"]:
         # Behind that many reverse proxies: the client's address (for the resident lookup's
         # throttle) and the public host (for printed verification links) come from their

@@ -3,7 +3,7 @@
 Every case query starts from cases_visible_to(user); a case out of scope is answered with 404.
 """
 
-from flask import abort, g, has_request_context
+from flask import abort, g, has_request_context, request
 from sqlalchemy import Select, or_, select
 
 from mediation.extensions import db
@@ -80,8 +80,18 @@ def _scoped(user: User, case_id: int) -> Case | None:
 def case_or_404(user: User, case_id: int) -> Case:
     case = _scoped(user, case_id)
     if case is None:
+        _log_refusal(user, case_id)
         abort(404)
     return case
+
+
+def _log_refusal(user: User, case_id: int) -> None:
+    """A case URL answered 404 goes to the security log (someone probing for cases), in a
+    transaction of its own so the 404 does not undo it."""
+    from mediation.audit.security import log_now
+
+    detail = {"请求": f"{request.method} {request.path}"} if has_request_context() else {}
+    log_now("case_refused", user=user, target=f"case:{case_id}", detail=detail)
 
 
 def in_scope(user: User, case: Case) -> bool:

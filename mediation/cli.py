@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_admin)
     app.cli.add_command(audit_verify)
+    app.cli.add_command(audit_report)
 
 
 @click.command("seed-demo")
@@ -57,22 +58,39 @@ def create_admin(username: str, name: str, bureau: str, password: str) -> None:
 
 
 @click.command("audit-verify")
-def audit_verify() -> None:
-    """Check every case's timeline and the administration log; exit 1 when any was altered."""
-    from mediation.audit.service import verify_admin_chain, verify_all_cases
-    from mediation.models import Case
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    help="一行检查点（如日报中 flask audit-report 打印的），与数据库核对；可多次给出。",
+)
+def audit_verify(checkpoints: tuple[str, ...]) -> None:
+    """Check the whole audit trail (case timelines, administration log, security log) in one
+    pass: the keyed hashes, the numbering without gaps, the chain head, the newest signed
+    checkpoint, and each case's status against its newest event. Exit 1 on any problem."""
+    from mediation.audit.chain import verify
 
-    numbers = dict(db.session.execute(select(Case.id, Case.number)).all())
-    broken = verify_all_cases()
-    for case_id, problems in broken.items():
-        for problem in problems:
-            click.echo(f"{numbers[case_id]}: {problem}")
-    admin_problems = verify_admin_chain()
-    for problem in admin_problems:
-        click.echo(f"管理操作日志: {problem}")
-    if broken or admin_problems:
-        raise click.ClickException(
-            f"{len(broken)} 件案件的时间线校验未通过。" if broken else "管理操作日志校验未通过。"
-        )
+    problems = verify(list(checkpoints))
+    if problems:
+        click.echo(f"第一处问题：{problems[0]}")
+        for problem in problems[1:50]:
+            click.echo(f"  另见：{problem}")
+        if len(problems) > 50:
+            click.echo(f"  ……共 {len(problems)} 处问题。")
+        raise click.ClickException("审计记录校验未通过。")
     click.echo("所有案件时间线校验通过。")
-    click.echo("管理操作日志校验通过。")
+    click.echo("管理操作日志、安全日志校验通过，与最新检查点一致。")
+
+
+@click.command("audit-report")
+def audit_report() -> None:
+    """A signed checkpoint of the chain's head, for the daily report: kept on paper or sent
+    elsewhere, it shows later whether the trail was cut back below it."""
+    from mediation.audit.chain import checkpoint_line, write_checkpoint
+    from mediation.models import AuditHead
+
+    head = db.session.get(AuditHead, 1)
+    seq, hash_ = (head.seq, head.hash) if head else (0, "0" * 64)
+    write_checkpoint(seq, hash_)
+    click.echo("审计记录检查点（序号 哈希 时间 签名）：")
+    click.echo(checkpoint_line(seq, hash_))

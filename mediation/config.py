@@ -60,6 +60,12 @@ class Config:
     # No Flask-Babel here: the forms carry their Chinese locale themselves (mediation.forms).
     WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
+    # The key that seals the audit trail (HMAC-SHA256), kept outside the database. Required
+    # in production (at least 32 bytes); elsewhere generated once into instance/audit.key.
+    AUDIT_KEY = ""
+    # Signed checkpoints of the chain's head, outside the database; default
+    # instance/audit-checkpoints.log.
+    AUDIT_CHECKPOINT_FILE = ""
 
 
 # Environment variables that override settings, with the type to read them as.
@@ -80,6 +86,8 @@ ENV_SETTINGS = {
     "PUBLIC_BASE_URL": str,
     "MAX_UPLOAD_BYTES": int,
     "PROXY_COUNT": int,
+    "AUDIT_KEY": str,
+    "AUDIT_CHECKPOINT_FILE": str,
 }
 
 

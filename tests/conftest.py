@@ -22,6 +22,7 @@ TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~0.1 s a hash
+    "AUDIT_KEY": "test-audit-key-0123456789abcdef0123456789",
 }
 
 
@@ -72,7 +73,16 @@ _migrated: set[str] = set()
 
 
 def _make_app(url: str, uploads: str):
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "UPLOAD_FOLDER": uploads})
+    # Each test's checkpoints next to its uploads: a fresh database, a fresh checkpoint file.
+    checkpoints = os.path.join(os.path.dirname(uploads), "audit-checkpoints.log")
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "UPLOAD_FOLDER": uploads,
+            "AUDIT_CHECKPOINT_FILE": checkpoints,
+        }
+    )
     app.test_client_class = Client
     with app.app_context():
         if url not in _migrated:  # the schema comes from the migrations, once per database

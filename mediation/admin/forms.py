@@ -2,9 +2,11 @@
 
 from flask import current_app
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields import DateField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from mediation.forms import BaseForm, enum_choices
+from mediation.audit.security import KINDS
+from mediation.forms import BaseForm, SubForm, choices, enum_choices
 from mediation.models import CommitteeKind, OrgKind, Role
 
 
@@ -65,3 +67,13 @@ class OrgForm(BaseForm):
 
 class SignOutForm(BaseForm):
     """强制下线: nothing to fill in but the CSRF token."""
+
+
+class SecurityFilterForm(SubForm):
+    """The security log's filters, read from the query string (GET, so no CSRF token)."""
+
+    kind = SelectField("类型", choices=choices(KINDS.items(), "全部类型"), validators=[Optional()])
+    username = StringField("用户名", validators=[Optional(), Length(max=80)])
+    address = StringField("来源地址", validators=[Optional(), Length(max=64)])
+    date_from = DateField("日期自", validators=[Optional()])
+    date_to = DateField("至", validators=[Optional()])

@@ -6,7 +6,9 @@ from sqlalchemy import select
 
 from mediation import access
 from mediation.admin import service
-from mediation.admin.forms import OrgForm, SignOutForm, UserForm
+from mediation.admin.forms import OrgForm, SecurityFilterForm, SignOutForm, UserForm
+from mediation.audit import security
+from mediation.audit.chain import verify_window
 from mediation.auth import sessions, throttle
 from mediation.extensions import db
 from mediation.forms import choices, refused_status, show_refusal
@@ -149,3 +151,24 @@ def log():
         "admin/log.html", entries=entries, problems=service.log_problems(entries),
         older=entries[-1].id if len(entries) == LOG_PAGE else None,
     )  # fmt: skip
+
+
+@bp.route("/security")
+def security_log():
+    """The security log (sign-ins, refused case URLs, downloads, exports), searchable and a
+    page at a time (?before=<number>), with the chain checked across the page shown."""
+    form = SecurityFilterForm(request.args)
+    form.validate()
+    filters = {k: v for k, v in form.data.items() if not form[k].errors}
+    before = request.args.get("before", type=int)
+    entries = security.search(filters, before, LOG_PAGE)
+    args = {k: v for k, v in request.args.items() if k != "before" and v}
+    return render_template(
+        "admin/security.html",
+        form=form,
+        args=args,
+        entries=entries,
+        kinds=security.KINDS,
+        problems=verify_window(entries),
+        older=entries[-1].seq if len(entries) == LOG_PAGE else None,
+    )

@@ -1,17 +1,15 @@
-"""Writing case events and administration log entries, and checking that their hash chains
-are unbroken."""
+"""Writing case events and administration log entries (sealed onto the global chain by
+audit.chain), and the diffs the timeline keeps."""
 
-from collections.abc import Iterable
 from datetime import date, datetime
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select
 
+from mediation.audit import chain
 from mediation.extensions import db
 from mediation.models import AdminEvent, Case, CaseEvent, CaseStatus, EventKind, User
-from mediation.models.audit import GENESIS, Chained
-from mediation.models.base import LOCAL_TZ, Labelled, utcnow
+from mediation.models.base import LOCAL_TZ, Labelled
 from mediation.privacy import mask_id_number, mask_phone
 
 
@@ -61,16 +59,8 @@ def record_event(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Append an event to the case's timeline. Call after flushing the case change, so the
-    event carries the version the change produced."""
-    # Lock the case row so two writers cannot both chain onto the same previous event.
-    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    prev = db.session.scalar(
-        select(CaseEvent.hash)
-        .where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.id.desc())
-        .limit(1)
-    )
+    """Append an event to the case's timeline, in the caller's transaction. It records the
+    status and version the case has once the caller's changes are flushed."""
     event = CaseEvent(
         case_id=case.id,
         user_id=user.id,
@@ -80,76 +70,43 @@ def record_event(
         to_status=to_status,
         reason=reason,
         details=details or {},
-        case_version=case.version,
-        prev_hash=prev or GENESIS,
     )
-    event.at = utcnow()
-    event.hash = event.compute_hash()
-    db.session.add(event)
+    chain.append(event)
     return event
-
-
-def verify_chain(case_id: int) -> list[str]:
-    """Problems found in one case's timeline, in Chinese; an empty list means it is intact."""
-    return _problems(db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-    ))  # fmt: skip
-
-
-def verify_admin_chain() -> list[str]:
-    """Problems found in the administration log, in Chinese; empty when it is intact."""
-    return _problems(db.session.scalars(select(AdminEvent).order_by(AdminEvent.id)))
-
-
-def verify_all_cases() -> dict[int, list[str]]:
-    """Every case's timeline checked, reading all events in one pass: {case id: problems}
-    for the cases whose chain is broken."""
-    events = db.session.scalars(select(CaseEvent).order_by(CaseEvent.case_id, CaseEvent.id))
-    found = {}
-    for case_id, chain in groupby(events, key=lambda e: e.case_id):
-        problems = _problems(chain)
-        if problems:
-            found[case_id] = problems
-    return found
-
-
-def verify_admin_page(entries: list[AdminEvent]) -> list[str]:
-    """The administration log checked across the entries shown (newest first) and down to
-    the entry just before them; `flask audit-verify` checks the whole log."""
-    if not entries:
-        return []
-    before = db.session.scalar(
-        select(AdminEvent.hash).where(AdminEvent.id < entries[-1].id)
-        .order_by(AdminEvent.id.desc()).limit(1)
-    )  # fmt: skip
-    return _problems(reversed(entries), start=before or GENESIS)
-
-
-def _problems(entries: Iterable[Chained], start: str = GENESIS) -> list[str]:
-    problems = []
-    prev = start
-    for entry in entries:
-        if entry.prev_hash != prev:
-            problems.append(f"记录 {entry.id} 的前序哈希不符，记录可能被删改。")
-        if entry.compute_hash() != entry.hash:
-            problems.append(f"记录 {entry.id} 的内容与哈希不符，记录可能被篡改。")
-        prev = entry.hash
-    return problems
 
 
 def record_admin_event(
     user: User | None, action: str, target: str, summary: str, changes: dict[str, Any]
 ) -> AdminEvent:
     """Append an entry to the administration log, in the caller's transaction."""
-    prev = db.session.scalar(select(AdminEvent.hash).order_by(AdminEvent.id.desc()).limit(1))
     entry = AdminEvent(
-        user_id=user.id if user else None, action=action, target=target, summary=summary,
-        details=changes, prev_hash=prev or GENESIS,
-    )  # fmt: skip
-    entry.at = utcnow()
-    entry.hash = entry.compute_hash()
-    db.session.add(entry)
+        user_id=user.id if user else None,
+        action=action,
+        target=target,
+        summary=summary,
+        details=changes,
+    )
+    chain.append(entry)
     return entry
+
+
+def verify_chain(case_id: int) -> list[str]:
+    """Problems found in one case's timeline, in Chinese; empty when every event still
+    carries its keyed hash. Gaps and removed cases: `flask audit-verify`."""
+    key = chain.audit_key()
+    events = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)
+    )
+    return [
+        f"记录 {e.seq} 的内容被修改，记录可能被篡改。"
+        for e in events
+        if e.compute_hash(key) != e.hash
+    ]
+
+
+def verify_admin_page(entries: list[AdminEvent]) -> list[str]:
+    """The administration log checked across the entries shown."""
+    return chain.verify_window(entries)
 
 
 def events_since(case: Case, version: int) -> list[CaseEvent]:
@@ -158,6 +115,6 @@ def events_since(case: Case, version: int) -> list[CaseEvent]:
         db.session.scalars(
             select(CaseEvent)
             .where(CaseEvent.case_id == case.id, CaseEvent.case_version > version)
-            .order_by(CaseEvent.id)
+            .order_by(CaseEvent.seq)
         )
     )

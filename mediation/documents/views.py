@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mediation import access
+from mediation.audit.security import log_now
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
 from mediation.documents import service
@@ -61,6 +62,12 @@ def download(case_id: int, document_id: int):
         document = service.document_of_case(case, document_id)
     except WorkflowError:
         abort(404)
+    log_now(
+        "download",
+        user=current_user,
+        target=f"document:{document.id}",
+        detail={"案件": case.number, "文件": document.filename},
+    )
     return send_file(
         service.document_path(document), mimetype="application/pdf", as_attachment=True,
         download_name=document.filename, max_age=0,

@@ -7,7 +7,7 @@ from mediation.models.agreement import (
     FollowUp,
     TermPerformance,
 )
-from mediation.models.audit import AdminEvent, CaseEvent
+from mediation.models.audit import AdminEvent, AuditHead, CaseEvent, SecurityEvent
 from mediation.models.base import Base
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
 from mediation.models.document import DocumentKind, GeneratedDocument
@@ -60,6 +60,7 @@ __all__ = [
     "AgreementTerm",
     "Attachment",
     "AttachmentKind",
+    "AuditHead",
     "Base",
     "Case",
     "CaseEvent",
@@ -98,6 +99,7 @@ __all__ = [
     "RiskMeasure",
     "Role",
     "Satisfaction",
+    "SecurityEvent",
     "SessionRecord",
     "Sex",
     "Source",

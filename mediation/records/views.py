@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 
 from mediation import access
+from mediation.audit.security import log_now
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
 from mediation.forms import show_refusal
@@ -247,6 +248,12 @@ def download(case_id: int, attachment_id: int):
     path = attachment_path(attachment)
     if not path.is_file():
         abort(404)
+    log_now(
+        "download",
+        user=current_user,
+        target=f"attachment:{attachment.id}",
+        detail={"案件": case.number, "文件": attachment.original_name},
+    )
     response = send_file(
         path, mimetype=attachment.content_type, as_attachment=True,
         download_name=attachment.original_name, etag=False, max_age=0,

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_login import current_user, login_required
 
 from mediation import access
+from mediation.audit.security import log_now
 from mediation.forms import show_refusal
 from mediation.reports import export, service
 from mediation.reports.forms import StatisticsForm
@@ -57,6 +58,12 @@ def spreadsheet():
     form, report, status = _report()
     if report is None:
         return render_template("reports/statistics.html", form=form, report=None), status
+    log_now(
+        "export",
+        user=current_user,
+        target=f"org:{report.unit.id}",
+        detail={"单位": report.unit.name, "期间": report.period.slug},
+    )
     return send_file(
         export.workbook(report), as_attachment=True, max_age=0,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
