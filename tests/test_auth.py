@@ -194,6 +194,7 @@ def test_cookies_are_secure_in_production(tmp_path):
         {
             "MEDIATION_ENV": "production",
             "SECRET_KEY": LONG_KEY,
+            "AUDIT_KEY": "a" * 64,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
         }
     )
@@ -217,6 +218,7 @@ def test_production_accepts_a_key_of_32_bytes():
             "MEDIATION_ENV": "production",
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "SECRET_KEY": LONG_KEY,
+            "AUDIT_KEY": "a" * 64,
         }
     )
     assert app.secret_key == LONG_KEY

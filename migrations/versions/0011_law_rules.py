@@ -22,11 +22,12 @@ def upgrade():
         batch_op.add_column(sa.Column('dispute_place', sa.String(length=200), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('extension_consent', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('rights_notice_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('rights_notice_by_id', sa.Integer(), nullable=True))
+        # The foreign key inline, so SQLite adds the column in place instead of rebuilding
+        # the table (a rebuild drops `cases`, which its children's foreign keys refuse).
+        batch_op.add_column(sa.Column('rights_notice_by_id', sa.Integer(), sa.ForeignKey('users.id', name='fk_cases_rights_notice_by_id_users'), nullable=True))
         batch_op.add_column(sa.Column('publicity', sa.String(length=24), nullable=True))
         batch_op.add_column(sa.Column('initiative_consent', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('risk_reason', sa.Text(), nullable=False, server_default=''))
-        batch_op.create_foreign_key(batch_op.f('fk_cases_rights_notice_by_id_users'), 'users', ['rights_notice_by_id'], ['id'])
 
     with op.batch_alter_table('parties', schema=None) as batch_op:
         batch_op.add_column(sa.Column('district', sa.String(length=100), nullable=False, server_default=''))
@@ -42,5 +43,6 @@ def downgrade():
         batch_op.drop_column('initiative_consent')
         batch_op.drop_column('publicity')
         batch_op.drop_column('rights_notice_by_id')
+        batch_op.drop_column('rights_notice_at')
         batch_op.drop_column('extension_consent')
         batch_op.drop_column('dispute_place')
