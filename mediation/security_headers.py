@@ -5,7 +5,6 @@ content sniffing, no referrer leaving the site, and nothing with personal data i
 
 from flask import Flask, Response, request
 
-# img-src allows data: for the QR codes drawn as SVG data URIs; nothing else needs more.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -20,8 +19,15 @@ HEADERS = {
 
 
 def add_security_headers(response: Response) -> Response:
+    own = response.headers.get("Content-Security-Policy")
     for name, value in HEADERS.items():
         response.headers[name] = value
+    if own:
+        # A view's own, stricter policy (a stored upload is served sandboxed) is kept, and
+        # such a response may not be framed either.
+        if "frame-ancestors" not in own:
+            own = f"{own}; frame-ancestors 'none'"
+        response.headers["Content-Security-Policy"] = own
     if request.endpoint != "static":
         # Pages of signed-in users, downloads of documents and attachments and the resident
         # pages all carry personal data: no browser or proxy may keep a copy. The shipped

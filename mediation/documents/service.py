@@ -321,6 +321,10 @@ def build_case_file(case: Case, code: str) -> tuple[bytes, int]:
     for scan in pdf_scans:
         first = placeholders[scan.attachment.id]
         for n, page in enumerate(PdfReader(scan.path).pages):
+            # Only the page's drawing is bound: links and other annotations of a scan
+            # (uploaded before uploads were cleaned, say) have no place in the archive.
+            if "/Annots" in page:
+                del page["/Annots"]
             _draw_into(writer.pages[first + n], page)
     out = io.BytesIO()
     writer.write(out)
