@@ -177,6 +177,24 @@ def test_every_route_sends_the_security_headers_and_no_inline_code(app, world, l
     assert answered == endpoints, endpoints - answered
 
 
+def test_every_post_route_sends_the_security_headers(app, world, login, rich):
+    """Refusals, redirects and re-rendered forms answer with the same headers: every route
+    that takes a POST, posted empty (with a valid CSRF token) by a handler and anonymously."""
+    rules = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+    # Logging out last: the handler's client stays signed in for the others.
+    rules.sort(key=lambda r: r.endpoint == "auth.logout")
+    assert len(rules) >= 30
+    clients = {"mediator1": login("mediator1"), "anonymous": app.test_client()}
+    for rule in rules:
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **arguments(rule, rich, world))
+        url = url.replace("http://localhost", "")
+        for who, c in clients.items():
+            response = c.post(url, data={})
+            check(response, rule.endpoint, url, who)
+            assert response.status_code < 500, (who, url)
+
+
 def test_error_pages_and_posts_send_the_headers_too(app, world, login, rich):
     c = login("mediator1")
     check(c.get("/no-such-page"), "", "/no-such-page", "mediator1")
