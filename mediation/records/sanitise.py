@@ -7,6 +7,7 @@ go; the pages' content stays. A JPEG or PNG is decoded and encoded again with Pi
 leaves its metadata and anything appended after the image behind. A file name loses control
 and formatting characters and path separators."""
 
+import contextlib
 import io
 import unicodedata
 from pathlib import PurePosixPath
@@ -24,6 +25,7 @@ NAME_LIMIT = 120  # characters, extension included
 ACTIVE_KEYS = frozenset({
     "/AA", "/OpenAction", "/JS", "/JavaScript", "/EmbeddedFiles", "/EmbeddedFile", "/XFA",
     "/AcroForm", "/RichMediaContent", "/RichMediaSettings", "/Collection", "/URI",
+    "/EF", "/AF",  # a file specification's embedded stream; files associated with a page
 })  # fmt: skip
 DANGEROUS_ACTIONS = frozenset({
     "/JavaScript", "/Launch", "/URI", "/SubmitForm", "/ImportData", "/GoToR", "/GoToE",
@@ -101,7 +103,8 @@ def _strip_document(pdf: pikepdf.Pdf) -> None:
     _drop_annotations(pdf, ACTIVE_ANNOTATIONS)
     # Filled-in form fields and notes keep their look as part of the page (before the form
     # goes with the other active keys); a field without one has nothing left to show.
-    pdf.flatten_annotations("all")
+    with contextlib.suppress(pikepdf.PdfError):  # an odd appearance: its field goes below
+        pdf.flatten_annotations("all")
     _drop_annotations(pdf, {"/Widget"})
     _strip(pdf)
 
