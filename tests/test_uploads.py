@@ -265,6 +265,13 @@ def test_a_malformed_pdf_is_refused_next_to_the_file_field_wherever_it_is_upload
         response = c.post(url, data=data, content_type="multipart/form-data")
         assert response.status_code == 400, url
         assert BROKEN in response.get_data(as_text=True), url
+    # On the upload page the refusal sits under the file field itself.
+    response = c.post(
+        posts[0][0],
+        data={"kind": "evidence", "file": (io.BytesIO(broken), "扫描.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert f'<p class="error" id="file-error">{BROKEN}</p>' in response.get_data(as_text=True)
     assert db.session.scalars(db.select(Attachment)).all() == []
 
 
