@@ -65,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     _setup_sqlite(app)
     _setup_login(app)
 
-    from mediation import cli, filters
+    from mediation import cli, filters, security_headers
     from mediation.admin.views import bp as admin_bp
     from mediation.agreements.views import bp as agreements_bp
     from mediation.auth.views import bp as auth_bp
@@ -92,6 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     cli.init_app(app)
     register_error_pages(app)
+    security_headers.init_app(app)
     return app
 
 

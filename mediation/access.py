@@ -40,15 +40,15 @@ def cases_visible_to(user: User) -> Select:
     """The query every case page, export and search starts from."""
     query = select(Case)
     if user.role in (Role.DIRECTOR, Role.MEDIATOR):
-        # Jointly accepted cases are worked by both committees (rule 3); a case offered to
-        # the committee by a pending transfer is shown so its director can decide on it.
+        # Jointly accepted cases are worked by both committees (rule 3).
         joint = select(JointCommittee.case_id).where(JointCommittee.committee_id == user.org_id)
-        offered = select(Transfer.case_id).where(
-            Transfer.to_committee_id == user.org_id, Transfer.status == TransferStatus.PENDING
-        )
-        return query.where(
-            or_(Case.committee_id == user.org_id, Case.id.in_(joint), Case.id.in_(offered))
-        )
+        mine = or_(Case.committee_id == user.org_id, Case.id.in_(joint))
+        if user.role == Role.DIRECTOR:
+            # A case offered by a pending transfer is shown to the receiving director, who
+            # decides on it; its mediators (and their lists) get it only once it is accepted:
+            # until then the parties' data is not theirs to read.
+            mine = or_(mine, Case.id.in_(offered_case_ids(user)))
+        return query.where(mine)
     if user.role == Role.GRID:
         return query.where(Case.registered_by_id == user.id)
     if user.role == Role.AUDITOR:
@@ -57,6 +57,19 @@ def cases_visible_to(user: User) -> Select:
         return query.where(or_(Case.committee_id.in_(below), Case.id.in_(joint)))
     # Administrators manage accounts and committees, not the parties' personal data.
     return query.where(False)
+
+
+def offered_case_ids(user: User) -> Select:
+    """Cases a pending transfer offers to the user's committee (its director decides)."""
+    return select(Transfer.case_id).where(
+        Transfer.to_committee_id == user.org_id, Transfer.status == TransferStatus.PENDING
+    )
+
+
+def cases_worked_by(user: User) -> Select:
+    """The cases a director or mediator works (我的待办): those in scope, without the ones a
+    pending transfer only offers to the director for a decision."""
+    return cases_visible_to(user).where(Case.id.not_in(offered_case_ids(user)))
 
 
 def _request_memo(name: str) -> dict | None:
@@ -104,7 +117,7 @@ def can_see_case_lists(user: User) -> bool:
 
 def is_member(user: User, case: Case) -> bool:
     """Director or mediator of the case's committee, or of a committee accepting it jointly.
-    The receiving committee of a pending transfer only looks: it is not a member yet."""
+    The receiving director of a pending transfer only looks: not a member yet."""
     if user.role not in (Role.DIRECTOR, Role.MEDIATOR):
         return False
     return user.org_id == case.committee_id or any(

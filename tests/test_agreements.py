@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfWriter
 
 from mediation.agreements import service as agreements
 from mediation.cases import service as cases
@@ -25,7 +26,17 @@ from mediation.workflow import WorkflowError
 from factories import make_case
 from htmlform import form_values
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+def _blank_pdf() -> bytes:
+    """A real one-page PDF: uploads are parsed and rewritten, a stub would be refused."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = _blank_pdf()
 
 
 def mediating(world, user="mediator1") -> Case:

@@ -300,7 +300,8 @@ def test_transfer_is_accepted_by_the_receiving_director_and_scope_follows(world,
     assert "待接收的移交" in attention and number in attention
     html = page(receiving, case.id)
     assert "接收" in html and "退回" in html
-    assert page(login("mediator2"), case.id)  # the receiving committee may look before deciding
+    # Only the receiving director looks before deciding; its mediators wait for the decision.
+    assert login("mediator2").get(f"/cases/{case.id}").status_code == 404
     assert login("mediator5").get(f"/cases/{case.id}").status_code == 404
 
     response = decide_transfer(receiving, case.id, "accept")
@@ -417,8 +418,9 @@ def test_declined_transfer_leaves_everything_as_it_was(world, login, case):
 
 def test_transfer_decided_only_by_the_receiving_director(world, login, case):
     transfer_to(login("director1"), case, world.committees["河西"].id)
-    for username in ("mediator2", "director1"):
-        assert decide_transfer(login(username), case.id, "accept").status_code == 403
+    # The receiving mediator does not even see the case before it is accepted.
+    assert decide_transfer(login("mediator2"), case.id, "accept").status_code == 404
+    assert decide_transfer(login("director1"), case.id, "accept").status_code == 403
     assert fresh(case.id).transfers[0].status == TransferStatus.PENDING
 
 

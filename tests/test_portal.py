@@ -3,6 +3,7 @@ or the end of their ID number, sees where it stands with the others masked, prin
 documents they hold a copy of; guesses are throttled and refusals say nothing specific."""
 
 import re
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -137,7 +138,15 @@ def test_the_party_prints_the_newest_agreement_and_nothing_else(world, client):
     assert f"被申请人 {RESPONDENT}" in html and "请到人民调解委员会签署协议书" in html
     assert new.code in html and old.code not in html and record.code not in html
     pdf = client.get(f"/portal/documents/{new.id}.pdf")
-    assert pdf.status_code == 200 and pdf.data == documents.read_document(new)
+    # Looked up by phone: a copy drawn for the party (others' ID numbers masked, see
+    # test_portal_masking.py) of the newest version, naming its verification code.
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    assert (
+        new.code
+        in subprocess.run(
+            ["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True
+        ).stdout.decode()
+    )
     for other in (old, record):
         assert client.get(f"/portal/documents/{other.id}.pdf").status_code == 404
     other_case = working_case(world)

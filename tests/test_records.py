@@ -1,6 +1,7 @@
 """Records (rule 5, Art. 27): session and investigation records with their attachments, and
 invited participants (Art. 20), through the real app's pages, on both databases."""
 
+import hashlib
 import io
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from mediation.extensions import db
 from mediation.models import Attachment, Case, CaseStatus, EventKind, SessionRecord
 from mediation.models.base import LOCAL_TZ, utcnow
 from mediation.records import service as records
+from mediation.records.attachments import attachment_path
 
 from factories import make_case
 from htmlform import form_values
@@ -281,11 +283,14 @@ def test_an_uploaded_file_downloads_as_the_same_bytes_never_inline(
     attachment = db.session.scalars(db.select(Attachment)).one()
     assert attachment.session_record_id == record.id and attachment.content_type == content_type
     response = c.get(f"/cases/{case.id}/attachments/{attachment.id}")
-    assert response.status_code == 200 and response.data == data
+    # What comes back is the cleaned copy kept; the original's digest is on record.
+    assert response.status_code == 200 and response.data == attachment_path(attachment).read_bytes()
+    assert hashlib.sha256(response.data).hexdigest() == attachment.sha256
+    assert attachment.original_sha256 == hashlib.sha256(data).hexdigest()
     assert response.headers["Content-Type"] == content_type
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Content-Security-Policy"] == "sandbox"
+    assert response.headers["Content-Security-Policy"].startswith("sandbox;")
     db.session.expire_all()
     assert db.session.get(Case, case.id).events[-1].kind == EventKind.ATTACHMENT
 
@@ -367,7 +372,8 @@ def test_an_auditor_reads_and_downloads_but_cannot_add(world, login):
     shown = page(c, f"/cases/{case.id}")
     assert "东街社区调解室" in shown and "现场.png" in shown
     assert "新增调解记录" not in shown and "修改记录" not in shown
-    assert c.get(f"/cases/{case.id}/attachments/{attachment.id}").data == png()
+    stored = attachment_path(attachment).read_bytes()
+    assert c.get(f"/cases/{case.id}/attachments/{attachment.id}").data == stored
     response = c.post(f"/cases/{case.id}/sessions/new", data=session_form())
     assert response.status_code == 403
     assert "只有本案调解员或调委会主任可以填写调解记录。" in response.get_data(as_text=True)

@@ -111,7 +111,13 @@ def test_stored_files_only_for_handlers_and_auditors(app, world, login):
 
     case = make_case(world["grid1"])
     service.apply_action(case, world["mediator1"], "accept")
-    scan = FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), filename="身份证.pdf")
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    pdf = io.BytesIO()
+    writer.write(pdf)
+    scan = FileStorage(io.BytesIO(pdf.getvalue()), filename="身份证.pdf")
     attachment = store_attachment(case, world["mediator1"], scan, AttachmentKind.SCAN)
     url = f"/cases/{case.id}/attachments/{attachment.id}"
     for username, status in (("mediator1", 200), ("director1", 200), ("auditor1", 200),

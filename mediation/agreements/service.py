@@ -401,7 +401,7 @@ def todo_for(user: User) -> dict[str, list]:
         return {}
     # The page shows parties and reads agreements per case: load them with the cases, not
     # one query per row.
-    mine = access.cases_visible_to(user).options(
+    mine = access.cases_worked_by(user).options(
         selectinload(Case.parties), selectinload(Case.agreements),
         selectinload(Case.confirmations),
     )  # fmt: skip

@@ -134,12 +134,22 @@ def _copies(case: Case) -> int:
     return len(case.parties) + 1  # one per party, one kept by the committee (rule 8)
 
 
-def document_html(case: Case, entry: Entry, code: str) -> str:
+def document_html(case: Case, entry: Entry, code: str, mask_ids_except: int | None = None) -> str:
+    """The document's HTML. `mask_ids_except`: drawn for that party, with the other parties'
+    ID numbers and phones masked."""
     return render_template(
         "documents/document.html", case=case, entry=entry, record=entry.record, code=code,
         doc_qr=qr_data_uri(verify_url(code)), copies=_copies(case), generated_on=_today(),
-        tz=LOCAL_TZ,
+        tz=LOCAL_TZ, mask_ids_except=mask_ids_except,
     )  # fmt: skip
+
+
+def party_copy(document: GeneratedDocument, party_id: int) -> bytes:
+    """A copy of an issued document drawn for one party (the resident pages), the other
+    parties' ID numbers and phones masked: the stored official copy carries them in full.
+    It is drawn, never stored, and names the same verification code as the original."""
+    entry = find_entry(document.case, document.kind, document.source_id)
+    return render_pdf(document_html(document.case, entry, document.code, party_id))
 
 
 def _today() -> date:
@@ -323,6 +333,10 @@ def build_case_file(case: Case, code: str) -> tuple[bytes, int]:
     for scan in pdf_scans:
         first = placeholders[scan.attachment.id]
         for n, page in enumerate(PdfReader(scan.path).pages):
+            # Only the page's drawing is bound: links and other annotations of a scan
+            # (uploaded before uploads were cleaned, say) have no place in the archive.
+            if "/Annots" in page:
+                del page["/Annots"]
             _draw_into(writer.pages[first + n], page)
     out = io.BytesIO()
     writer.write(out)

@@ -73,7 +73,10 @@ class Attachment(Base):
     original_name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(50))
     size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # of the cleaned copy kept
+    # Of the file as uploaded, before its active content was removed (None: uploaded before
+    # files were cleaned, when the two were the same).
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -179,6 +179,13 @@ def end_lookup(token: str | None) -> None:
     db.session.commit()
 
 
+def masks_other_ids(lookup: PortalLookup) -> bool:
+    """Whether the documents this lookup downloads show the other parties' ID numbers (and
+    phones) masked: yes, unless the party proved who they are with their ID number's tail.
+    The one question the document download asks."""
+    return not lookup.by_id_tail
+
+
 # --- What the party sees ------------------------------------------------------------------
 
 

@@ -1,9 +1,11 @@
 """Resident pages, no account needed: look up one's own case, see where it stands, print
 the documents one holds a copy of. Thin: parse, call the service, render."""
 
+import io
+
 from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
 
-from mediation.documents.service import document_path
+from mediation.documents.service import document_path, party_copy
 from mediation.forms import show_refusal
 from mediation.portal import service
 from mediation.portal.forms import LookupForm
@@ -56,7 +58,7 @@ def case():
         explanation=text, route=route, others=service.others(current, party),
         dates=service.key_dates(current), documents=service.party_documents(current),
         mediators=[m.user.name for m in current.active_mediators],
-        minutes=service.LOOKUP_MINUTES,
+        minutes=service.LOOKUP_MINUTES, masked=service.masks_other_ids(lookup),
     )  # fmt: skip
 
 
@@ -70,6 +72,23 @@ def document(document_id: int):
     except WorkflowError:
         return render_template("errors/error.html", code=404, title="找不到文书",
                                text="没有这份文书，或它不属于您查询的案件。"), 404  # fmt: skip
+    if service.masks_other_ids(lookup):
+        try:
+            pdf = io.BytesIO(party_copy(found, lookup.party.id))
+        except WorkflowError:  # its record is gone: the official copy is for the committee
+            return render_template(
+                "errors/error.html",
+                code=404,
+                title="找不到文书",
+                text="这份文书暂时无法打印，请与人民调解委员会联系。",
+            ), 404
+        return send_file(
+            pdf,
+            mimetype="application/pdf",
+            as_attachment=True,
+            download_name=found.filename,
+            max_age=0,
+        )
     return send_file(document_path(found), mimetype="application/pdf", as_attachment=True,
                      download_name=found.filename, max_age=0)  # fmt: skip
 

@@ -1,5 +1,6 @@
-"""Storing uploaded files: checked by content (not by name), size-limited, kept outside
-static/ under their SHA-256 and only ever served as downloads through the scope check."""
+"""Storing uploaded files: checked by content (not by name), size-limited, cleaned of active
+content (records/sanitise.py), kept outside static/ under the SHA-256 of the cleaned copy
+and only ever served as downloads through the scope check."""
 
 import hashlib
 from pathlib import Path
@@ -11,6 +12,7 @@ from mediation import access, workflow
 from mediation.audit.service import record_event
 from mediation.extensions import db
 from mediation.models import Attachment, AttachmentKind, Case, EventKind, User
+from mediation.records.sanitise import clean, clean_filename
 from mediation.workflow import WorkflowError
 
 # What each accepted kind of file starts with, and the type it is served as.
@@ -73,21 +75,36 @@ def store_attachment(
             status=400,
             field="file",
         )
+    original_digest = hashlib.sha256(data).hexdigest()
+    # What is kept, downloaded and bound into the case file is the cleaned copy; the
+    # original's digest stays on record, to match the file the uploader still holds.
+    data = clean(data, content_type)
     digest = hashlib.sha256(data).hexdigest()
     target = upload_folder() / digest[:2] / digest
     if not target.exists():  # the same content is stored once
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    name = Path(upload.filename.replace("\\", "/")).name[:255] or "附件"
+        tmp = target.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(target)  # readers never see half a file
+    name = clean_filename(upload.filename, content_type)
     attachment = Attachment(
-        case_id=case.id, kind=kind, original_name=name, content_type=content_type,
-        size=len(data), sha256=digest, uploaded_by_id=user.id, **link,
-    )  # fmt: skip
+        case_id=case.id,
+        kind=kind,
+        original_name=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        original_sha256=original_digest,
+        uploaded_by_id=user.id,
+        **link,
+    )
     db.session.add(attachment)
     case.attachments.append(attachment)
     db.session.flush()
-    record_event(case, user, EventKind.ATTACHMENT,
-                 details={"文件": name, "类别": kind.label, "SHA-256": digest[:16]})  # fmt: skip
+    details = {"文件": name, "类别": kind.label, "SHA-256": digest[:16]}
+    if original_digest != digest:
+        details["原文件 SHA-256"] = original_digest[:16]
+    record_event(case, user, EventKind.ATTACHMENT, details=details)
     if commit:
         db.session.commit()
     return attachment

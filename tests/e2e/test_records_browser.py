@@ -1,5 +1,6 @@
 """The records flow in a real browser: a session record written and a photo attached to it."""
 
+import hashlib
 import io
 import re
 from datetime import timedelta
@@ -11,6 +12,7 @@ from mediation.cases import service as cases
 from mediation.extensions import db
 from mediation.models import Attachment
 from mediation.models.base import LOCAL_TZ, utcnow
+from mediation.records.attachments import attachment_path
 
 from factories import make_case
 
@@ -58,8 +60,11 @@ def test_mediator_writes_a_session_record_and_attaches_a_photo(world, page_as, t
     with page.expect_download() as download:
         link.click()
     assert download.value.suggested_filename == "现场照片.png"
-    assert download.value.path().read_bytes() == photo.read_bytes()
-    assert db.session.scalars(db.select(Attachment)).one().original_name == "现场照片.png"
+    # The photo comes back encoded again (no metadata), as it was stored.
+    attachment = db.session.scalars(db.select(Attachment)).one()
+    assert download.value.path().read_bytes() == attachment_path(attachment).read_bytes()
+    assert attachment.original_sha256 == hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert attachment.original_name == "现场照片.png"
 
 
 def test_record_pages_fit_a_phone_screen(world, page_as):
