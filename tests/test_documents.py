@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import segno
@@ -71,7 +72,7 @@ def contents_of(pdf: bytes) -> dict[str, int]:
 # The title each kind of document carries on its first page.
 HEADINGS = {
     K.APPLICATION: "人民调解申请书", K.REGISTRATION: "人民调解受理登记表",
-    K.INVESTIGATION: "调查记录", K.SESSION: "人民调解记录", K.AGREEMENT: "人民调解协议书",
+    K.INVESTIGATION: "人民调解调查记录", K.SESSION: "人民调解记录", K.AGREEMENT: "人民调解协议书",
     K.TERMINATION: "调解终止告知书", K.FOLLOW_UP: "人民调解回访记录",
     K.CONFIRMATION: "司法确认申请书",
 }  # fmt: skip
@@ -140,6 +141,68 @@ def archived_case(world):
     return case
 
 
+COMPANY = "示例县安居物业服务有限责任公司"
+
+
+def organisation_case(world, archive: bool = True):
+    """A demo-like case: a person against a company (represented by its legal
+    representative and an agent), a neighbour present at the session, a written agreement
+    with a place of performance, signed, followed up with a risk found, court confirmation
+    applied for; every document generated; closed and archived."""
+    mediator = world["mediator1"]
+    case = make_case(mediator, [
+        person(PartyRole.APPLICANT, APPLICANT, id_number=ID_MALE, phone="13812345678",
+               address="东街1号（东单元）", sex=None, occupation="退休职工"),
+        {"role": PartyRole.RESPONDENT, "kind": PartyKind.ORGANISATION, "name": COMPANY,
+         "legal_representative": "宋美华", "address": "示例县城关镇东街88号",
+         "phone": "0571-88886666"},
+    ], summary="物业公司维修水管时损坏申请人家中地板，双方就赔偿数额协商未果。",
+       request="请求被申请人赔偿地板维修费用。")  # fmt: skip
+    cases.apply_action(case, mediator, "accept")
+    cases.apply_action(case, mediator, "start_mediation")
+    held = utcnow() - timedelta(hours=3)
+    record_investigation(case, mediator, {
+        "held_at": held, "place": "东街1号", "investigator": "李调解",
+        "person_questioned": "邻居王五", "content": "经查看，地板有三处水渍和开裂。",
+    })  # fmt: skip
+    record_session(case, mediator, {
+        "held_at": held + timedelta(hours=1), "place": "东街社区调解室", "mediators": "李调解",
+        "attendees": f"{APPLICANT}、宋美华、王五", "course": "双方陈述，调解员释法说理。",
+        "result": "双方达成一致意见。",
+    })  # fmt: skip
+    terms = [
+        {"obligor": COMPANY, "obligee": APPLICANT, "content": "赔偿地板维修费用。",
+         "amount": Decimal("1500"), "manner": "银行转账",
+         "deadline": local_today() + timedelta(days=20), "place": "东街社区人民调解委员会"},
+        {"obligor": COMPANY, "obligee": APPLICANT, "content": "检修楼内水管，保证不再漏水。",
+         "amount": None, "manner": "自行雇工维修", "deadline": local_today() + timedelta(days=10),
+         "place": "东街1号"},
+    ]  # fmt: skip
+    agreement = agreements.reach_agreement(case, mediator, AgreementKind.WRITTEN, {
+        "facts": "物业公司维修水管时损坏地板。", "disputed_points": "赔偿数额。",
+        "responsibility": "被申请人承担全部责任。",
+        "agents": f"{COMPANY}的委托代理人：钱律师（示例律师事务所律师）",
+    }, terms)  # fmt: skip
+    for entry in documents.entries(case):
+        documents.generate_document(case, mediator, entry.kind, entry.source_id)
+    agreements.confirm_signed(case, mediator, agreement, upload(scan_pdf(2), "签字.pdf"), True)
+    store_attachment(case, mediator, upload(scan_pdf(1), "身份证.pdf"), AttachmentKind.IDENTITY)
+    perf = {t.id: (Performance.PERFORMED, "已付清") for t in agreement.terms}
+    agreements.record_follow_up(case, mediator, {
+        "visited_on": local_today(), "visited": APPLICANT, "satisfaction": Satisfaction.SATISFIED,
+        "opinions": "满意。", "reason": "履行期限届满回访", "risks": "楼上另一户也有渗水。",
+        "measures": "已通知物业一并检修。",
+    }, perf)  # fmt: skip
+    agreements.apply_for_confirmation(case, mediator, local_today(), "示例县人民法院")
+    for entry in documents.entries(case):
+        if entry.kind in (K.FOLLOW_UP, K.CONFIRMATION):
+            documents.generate_document(case, mediator, entry.kind, entry.source_id)
+    if archive:
+        cases.apply_action(case, world["director1"], "close")
+        cases.apply_action(case, world["director1"], "archive")
+    return case
+
+
 def panel(app, case, user) -> str:
     """The case page's documents panel as that user sees it."""
     from flask import g, render_template
@@ -168,9 +231,9 @@ def test_agreement_pdf_has_every_art29_field_and_embedded_fonts(world, tmp_path)
         "楼上卫生间防水层破损漏水。", "维修责任与赔偿数额。", f"{RESPONDENT}承担全部责任。",
         "维修楼下天花板", "自行雇工维修", "赔偿损失", "1,500.00", "银行转账",
         f"{(local_today() + timedelta(days=20)):%Y}年",
-        "本协议书一式3份，当事人各执一份，人民调解委员会留存一份。",
+        "本协议书一式三份，当事人各执一份，人民调解委员会留存一份。",
         f"申请人{APPLICANT}（签名或按指印）", f"被申请人{RESPONDENT}（签名或按指印）",
-        "人民调解员（签名）", "（调委会印章）", "第二十九条", "第三十三条",
+        "人民调解员李调解（签名）", "（调委会印章）", "第二十九条", "第三十三条",
         f"第1页共{doc.pages}页", doc.code,
     ):  # fmt: skip
         assert expected in text, expected
@@ -425,3 +488,166 @@ def test_case_file_has_cover_toc_with_real_page_numbers_scans_and_is_pdf_a(world
 def test_public_verify_page_has_a_code_form_without_login(client):
     page = client.get("/verify")
     assert page.status_code == 200 and 'name="code"' in page.get_data(as_text=True)
+
+
+# --- The documents against the Ministry of Justice's formats (legal review 2026-12) --------
+
+
+def raw_text(pdf: bytes) -> str:
+    """The text in the order it was drawn (a table cell's lines stay together), flattened."""
+    done = subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True,
+                          check=True)  # fmt: skip
+    return flat(done.stdout.decode())
+
+
+def issued(case, user, kind, source_id=0) -> str:
+    """The text of a freshly generated document of the case."""
+    doc = documents.generate_document(case, user, kind, source_id)
+    return raw_text(documents.read_document(doc))
+
+
+def test_application_says_the_rules_were_told_and_is_the_partys_own_one_page(world):
+    case = working_case(world)
+    doc = documents.generate_document(case, world["mediator1"], K.APPLICATION)
+    text = flat(text_of(documents.read_document(doc)))
+    assert "东街社区人民调解委员会已向申请人告知人民调解的有关规定" in text
+    assert "申请人自愿申请人民调解" in text
+    assert "出具" not in text  # the committee does not issue a party's application
+    assert doc.pages == 1  # no near-empty second page
+
+
+def test_registration_records_the_consent_the_parties_signatures_and_the_seal(world):
+    case = working_case(world)
+    text = issued(case, world["mediator1"], K.REGISTRATION)
+    consent = f"经当事人同意，东街社区人民调解委员会调解{APPLICANT}与{RESPONDENT}之间的邻里纠纷。"
+    assert consent in text
+    assert f"当事人{APPLICANT}（签名或按指印）" in text
+    assert f"当事人{RESPONDENT}（签名或按指印）" in text
+    assert "（调委会印章）" in text
+
+
+def test_investigation_record_is_titled_as_the_format(world):
+    case = working_case(world)
+    record = case.investigation_records[0]
+    assert "人民调解调查记录" in issued(case, world["mediator1"], K.INVESTIGATION, record.id)
+
+
+def test_session_record_lists_others_present_apart_and_records_rights_told(world):
+    case = organisation_case(world, archive=False)
+    record = case.session_records[0]
+    text = issued(case, world["mediator1"], K.SESSION, record.id)
+    assert f"当事人申请人{APPLICANT}；被申请人{COMPANY}（法定代表人/负责人宋美华）" in text
+    assert "参加人王五" in text and f"参加人{APPLICANT}" not in text
+    assert "调解员已告知当事人在人民调解活动中享有的权利和承担的义务" in text
+    assert "参加人王五（签名）" in text
+
+
+def test_money_is_written_in_figures_and_in_financial_capitals():
+    from mediation.documents.wording import amount_text, chinese_count, money_capitals
+
+    assert money_capitals(Decimal("1500")) == "人民币壹仟伍佰元整"
+    assert money_capitals(Decimal("1500.50")) == "人民币壹仟伍佰元伍角"
+    assert money_capitals(Decimal("10005")) == "人民币壹万零伍元整"
+    assert money_capitals(Decimal("1200000.07")) == "人民币壹佰贰拾万元零柒分"
+    assert money_capitals(0) == "人民币零元整"
+    assert amount_text(Decimal("1500")) == "人民币1,500.00元（大写：人民币壹仟伍佰元整）"
+    assert [chinese_count(n) for n in (2, 3, 4, 11)] == ["二", "三", "四", "十一"]
+
+
+def test_agreement_has_place_agents_mediators_recorder_copies_in_numerals_and_capitals(world):
+    case = organisation_case(world, archive=False)
+    text = issued(case, world["mediator1"], K.AGREEMENT, case.agreement.id)
+    assert "履行地点：东街社区人民调解委员会" in text and "履行地点：东街1号" in text
+    assert f"代理人{COMPANY}的委托代理人：钱律师" in text and "代理人（签名）" in text
+    assert "人民调解员李调解（签名）" in text and "记录人李调解（签名）" in text
+    assert "本协议书一式三份，当事人各执一份，人民调解委员会留存一份。" in text
+    assert "金额人民币1,500.00元（大写：人民币壹仟伍佰元整）" in text
+
+
+def test_copies_are_one_per_party_and_one_for_the_committee_in_numerals(world):
+    case = make_case(world["mediator1"], [
+        person(PartyRole.APPLICANT, "甲", id_number=ID_MALE),
+        person(PartyRole.APPLICANT, "乙"), person(PartyRole.RESPONDENT, "丙"),
+    ])  # fmt: skip
+    case.agreements  # noqa: B018 - no agreement needed: the clause is drawn from the parties
+    assert documents._copies(case) == 4
+    from mediation.documents.wording import chinese_count
+
+    assert chinese_count(documents._copies(case)) == "四"
+
+
+def test_terms_are_one_sentence_each_with_one_full_stop_in_every_document(world):
+    case = organisation_case(world, archive=False)
+    mediator = world["mediator1"]
+    expected = (
+        f"{COMPANY}向{APPLICANT}赔偿地板维修费用，金额人民币1,500.00元（大写：人民币壹仟伍佰元整）；"
+        "履行方式：银行转账；"
+    )
+    second = f"{COMPANY}向{APPLICANT}检修楼内水管，保证不再漏水；履行方式：自行雇工维修；"
+    for kind in (K.AGREEMENT, K.CONFIRMATION):
+        text = issued(case, mediator, kind, case.agreement.id)
+        assert expected in text and second in text, kind
+        assert "。。" not in text and "）。（" not in text and "漏水。；" not in text, kind
+    follow_up = case.follow_ups[0]
+    assert second in issued(case, mediator, K.FOLLOW_UP, follow_up.id)
+
+
+def test_confirmation_application_puts_the_respondents_under_their_own_heading(world):
+    case = organisation_case(world, archive=False)
+    text = issued(case, world["mediator1"], K.CONFIRMATION, case.agreement.id)
+    first, second = text.index("申请人（调解申请人）"), text.index("申请人（调解被申请人）")
+    assert APPLICANT in text[first:second] and COMPANY not in text[first:second]
+    assert COMPANY in text[second : text.index("请求事项")]
+    assert "出具" not in text  # the parties apply; the committee does not issue it
+
+
+def test_oral_agreement_register_has_its_own_title_summary_and_signatures(world, app):
+    mediator = world["mediator1"]
+    case = make_case(mediator, summary="两家因排水沟堵塞发生争执。")
+    cases.apply_action(case, mediator, "accept")
+    cases.apply_action(case, mediator, "start_mediation")
+    record_session(case, mediator, {
+        "held_at": utcnow(), "place": "调解室", "mediators": "李调解", "attendees": "张三、李四",
+        "course": "双方陈述。", "result": "口头达成协议。",
+    })  # fmt: skip
+    agreement = agreements.reach_agreement(
+        case, mediator, AgreementKind.ORAL, {"oral_content": "李四三日内疏通排水沟。"}, []
+    )
+    doc = documents.generate_document(case, mediator, K.AGREEMENT, agreement.id)
+    text = flat(text_of(documents.read_document(doc)))
+    assert "人民调解口头协议登记表" in text and "人民调解协议书" not in text
+    assert "纠纷简要情况两家因排水沟堵塞发生争执。" in text
+    assert "申请人张三（签名或按指印）" in text and "被申请人李四（签名或按指印）" in text
+    assert documents.title_of(doc) == "人民调解口头协议登记表"
+    assert "人民调解口头协议登记表" in documents.filename_of(doc)
+    page = panel(app, case, mediator)
+    row = page[page.index(f"/documents/{doc.id}.pdf") :]
+    assert row[: row.index("</a>")].endswith("人民调解口头协议登记表")
+
+
+def test_follow_up_record_names_the_agreement_reason_risks_and_measures(world):
+    case = organisation_case(world, archive=False)
+    text = issued(case, world["mediator1"], K.FOLLOW_UP, case.follow_ups[0].id)
+    assert f"协议书编号{case.number}" in text
+    assert "回访事由履行期限届满回访" in text
+    assert "发现的隐患楼上另一户也有渗水。" in text and "采取的措施已通知物业一并检修。" in text
+
+
+def test_termination_notice_says_mediation_took_place_only_when_it_did(world):
+    mediator = world["mediator1"]
+    early = make_case(mediator)
+    cases.apply_action(early, mediator, "accept")
+    cases.apply_action(early, mediator, "terminate", "被申请人拒绝调解。", "可以起诉。")
+    event = early.last_event("terminate")
+    text = issued(early, mediator, K.TERMINATION, event.id)
+    assert "受理" in text and "依法进行了调解" not in text
+    later = make_case(mediator)
+    cases.apply_action(later, mediator, "accept")
+    cases.apply_action(later, mediator, "start_mediation")
+    record_session(later, mediator, {
+        "held_at": utcnow(), "place": "调解室", "mediators": "李调解", "attendees": "张三、李四",
+        "course": "双方陈述。", "result": "分歧较大。",
+    })  # fmt: skip
+    cases.apply_action(later, mediator, "terminate", "分歧较大。", "可以起诉。")
+    text = issued(later, mediator, K.TERMINATION, later.last_event("terminate").id)
+    assert "受理并依法进行了调解" in text

@@ -85,6 +85,7 @@ def reach_agreement(
         disputed_points=(fields.get("disputed_points") or "").strip(),
         responsibility=(fields.get("responsibility") or "").strip(),
         oral_content=(fields.get("oral_content") or "").strip(),
+        agents=(fields.get("agents") or "").strip(),
         terms=[AgreementTerm(position=n, **t) for n, t in enumerate(terms)],
     )  # fmt: skip
     db.session.add(agreement)
@@ -157,6 +158,9 @@ def record_follow_up(
         agreement_id=agreement.id, visitor_id=user.id, visited_on=fields["visited_on"],
         visited=fields["visited"].strip(), satisfaction=fields["satisfaction"],
         opinions=(fields.get("opinions") or "").strip(),
+        reason=(fields.get("reason") or "").strip(),
+        risks=(fields.get("risks") or "").strip(),
+        measures=(fields.get("measures") or "").strip(),
         performances=[TermPerformance(term_id=t.id, status=performances[t.id][0],
                                       note=performances[t.id][1]) for t in agreement.terms],
     )  # fmt: skip

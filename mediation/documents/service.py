@@ -20,6 +20,7 @@ from mediation.audit.service import record_event
 from mediation.documents.render import qr_data_uri, render_pdf
 from mediation.extensions import db
 from mediation.models import (
+    Agreement,
     AgreementKind,
     AgreementStatus,
     Attachment,
@@ -46,6 +47,11 @@ SIGNED_KINDS = frozenset({K.APPLICATION, K.REGISTRATION, K.INVESTIGATION, K.SESS
                           K.AGREEMENT, K.TERMINATION, K.FOLLOW_UP, K.CONFIRMATION})  # fmt: skip
 # A4 in PDF points, and the page area inside the case file's margins where a scan is drawn.
 A4 = (595.28, 841.89)
+# An oral agreement is registered, not written up: its document has its own title.
+AGREEMENT_TITLES = {
+    AgreementKind.WRITTEN: "人民调解协议书",
+    AgreementKind.ORAL: "人民调解口头协议登记表",
+}
 SCAN_BOX = (56.7, 85.0, 481.9, 680.3)  # x, y, width, height: 20 mm sides, 30/27 mm top/bottom
 
 
@@ -79,7 +85,7 @@ def entries(case: Case) -> list[Entry]:
         when = r.held_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
         found.append(Entry(K.SESSION, r.id, r, f"调解记录（{when}）"))
     for a in case.agreements:
-        title = "人民调解协议书" if a.kind == AgreementKind.WRITTEN else "口头调解协议登记表"
+        title = AGREEMENT_TITLES[a.kind]
         if a.status == AgreementStatus.SUPERSEDED:
             title += "（已被新协议取代）"
         found.append(Entry(K.AGREEMENT, a.id, a, title))
@@ -229,6 +235,20 @@ def link_signed_agreement(case: Case, agreement_id: int, attachment: Attachment)
         document.signed_attachment_id = attachment.id
 
 
+def title_of(document: GeneratedDocument) -> str:
+    """What a stored document is called in lists and file names: its kind's label, or for an
+    agreement the title its form carries (an oral agreement's register)."""
+    if document.kind == K.AGREEMENT:
+        agreement = db.session.get(Agreement, document.source_id)
+        if agreement is not None:
+            return AGREEMENT_TITLES[agreement.kind]
+    return document.kind.label
+
+
+def filename_of(document: GeneratedDocument) -> str:
+    return f"{document.case.number}-{title_of(document)}-第{document.version}版.pdf"
+
+
 def documents_of(case: Case) -> list[GeneratedDocument]:
     order = {k: n for n, k in enumerate(DocumentKind)}
     found = db.session.scalars(
@@ -372,7 +392,7 @@ def public_facts(document: GeneratedDocument) -> dict[str, Any]:
     return {
         "case_number": case.number,
         "committee": case.committee.name,
-        "kind": document.kind.label,
+        "kind": title_of(document),
         "version": document.version,
         "latest_version": newer,
         "generated_at": document.generated_at,

@@ -54,7 +54,3 @@ class GeneratedDocument(Base):
     @property
     def is_signed(self) -> bool:
         return self.signed_attachment_id is not None
-
-    @property
-    def filename(self) -> str:
-        return f"{self.case.number}-{self.kind.label}-第{self.version}版.pdf"

@@ -5,7 +5,7 @@ import time
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
 
-from mediation.documents.service import document_path
+from mediation.documents.service import document_path, filename_of
 from mediation.forms import show_refusal
 from mediation.portal import service
 from mediation.portal.forms import LookupForm
@@ -70,7 +70,7 @@ def document(document_id: int):
         return render_template("errors/error.html", code=404, title="找不到文书",
                                text="没有这份文书，或它不属于您查询的案件。"), 404  # fmt: skip
     return send_file(document_path(found), mimetype="application/pdf", as_attachment=True,
-                     download_name=found.filename, max_age=0)  # fmt: skip
+                     download_name=filename_of(found), max_age=0)  # fmt: skip
 
 
 @bp.route("/portal/leave", methods=["POST"])
