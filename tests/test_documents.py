@@ -17,6 +17,7 @@ from mediation.agreements import service as agreements
 from mediation.cases import service as cases
 from mediation.documents import service as documents
 from mediation.documents.render import qr_data_uri, render_pdf
+from mediation.extensions import db
 from mediation.models import (
     AgreementKind,
     AttachmentKind,
@@ -651,3 +652,28 @@ def test_termination_notice_says_mediation_took_place_only_when_it_did(world):
     cases.apply_action(later, mediator, "terminate", "分歧较大。", "可以起诉。")
     text = issued(later, mediator, K.TERMINATION, later.last_event("terminate").id)
     assert "受理并依法进行了调解" in text
+
+
+def test_verification_codes_are_typed_from_paper(world, client):
+    """Capitals and digits without look-alikes, in groups of four, at least 80 bits; typed in
+    any case, with spaces, full-width, without dashes; codes printed before still work."""
+    import math
+
+    case = working_case(world)
+    doc = documents.generate_document(case, world["mediator1"], K.AGREEMENT, case.agreement.id)
+    assert re.fullmatch(r"([2-9A-HJKMNP-Z]{4}-){4}[2-9A-HJKMNP-Z]{4}", doc.code), doc.code
+    assert not set("01OIL") & set(doc.code)
+    assert documents.CODE_LENGTH * math.log2(len(documents.CODE_ALPHABET)) >= 80
+    assert doc.code in text_of(documents.read_document(doc))
+    bare = doc.code.replace("-", "")
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in bare.lower())
+    for typed in (doc.code.lower(), bare, f" {bare[:10]} {bare[10:]} ", full_width):
+        assert documents.find_by_code(typed) is doc, typed
+        page = client.get("/verify", query_string={"code": typed})
+        assert page.status_code == 200 and "验证码有效" in page.get_data(as_text=True)
+    # A code printed in the old format (URL-safe, case-sensitive) keeps working, exactly.
+    doc.code = "aB3-xY_9kLmNoPqR"
+    db.session.commit()
+    assert documents.find_by_code("aB3-xY_9kLmNoPqR") is doc
+    assert client.get("/verify/aB3-xY_9kLmNoPqR").status_code == 200
+    assert documents.find_by_code("AB3-XY_9KLMNOPQR") is None

@@ -4,7 +4,9 @@ as a PDF, storing it immutably as a new version, the signed scan of a version, t
 
 import hashlib
 import io
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -169,8 +171,30 @@ def _store(pdf: bytes) -> str:
     return digest
 
 
+# Verification codes are typed from paper: capitals and digits without the look-alikes 0/O,
+# 1/I/L; 20 of these 31 symbols (99 random bits), printed in groups of four (K7QM-3XPD-...).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH, CODE_GROUP = 20, 4
+
+
 def _new_code() -> str:
-    return secrets.token_urlsafe(12)  # 16 characters, 96 random bits
+    symbols = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return _grouped(symbols)
+
+
+def _grouped(symbols: str) -> str:
+    return "-".join(symbols[n : n + CODE_GROUP] for n in range(0, len(symbols), CODE_GROUP))
+
+
+def normalise_code(text: str) -> str:
+    """A code as typed: any case, full-width characters, spaces and dashes anywhere. Returns
+    the printed form of a code of today's format, or the text stripped (codes printed before
+    them, random URL-safe text, are compared exactly)."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    symbols = re.sub(r"[\s\-‐‑–—_]", "", text).upper()
+    if len(symbols) == CODE_LENGTH and all(c in CODE_ALPHABET for c in symbols):
+        return _grouped(symbols)
+    return text
 
 
 def generate_document(
@@ -247,6 +271,12 @@ def title_of(document: GeneratedDocument) -> str:
 
 def filename_of(document: GeneratedDocument) -> str:
     return f"{document.case.number}-{title_of(document)}-第{document.version}版.pdf"
+
+
+def signed_name(scan: Attachment) -> str:
+    """The download name of a signed scan: the case, what it is, its own extension."""
+    suffix = Path(scan.original_name).suffix.lower() or ".pdf"
+    return f"{scan.case.number}-{scan.kind.label}{suffix}"
 
 
 def documents_of(case: Case) -> list[GeneratedDocument]:
@@ -374,27 +404,48 @@ def _draw_into(target, page) -> None:
 
 
 def find_by_code(code: str) -> GeneratedDocument | None:
+    """The document of a code as typed; codes printed in the old format still resolve."""
+    code = normalise_code(code)
     if not code or len(code) > 32:
         return None
     return db.session.scalar(select(GeneratedDocument).where(GeneratedDocument.code == code))
 
 
-def public_facts(document: GeneratedDocument) -> dict[str, Any]:
-    """What the public page may say about a document: nothing beyond masked names."""
-    case = document.case
-    newer = db.session.scalar(
-        select(func.max(GeneratedDocument.version)).where(
+def current_version(document: GeneratedDocument) -> GeneratedDocument:
+    """The version of this document that counts: the newest signed one, if any was signed
+    (printing it again makes an unsigned copy, not a new agreement), else the newest."""
+    versions = db.session.scalars(
+        select(GeneratedDocument)
+        .where(
             GeneratedDocument.case_id == document.case_id,
             GeneratedDocument.kind == document.kind,
             GeneratedDocument.source_id == document.source_id,
         )
-    )
+        .order_by(GeneratedDocument.version.desc())
+    ).all()
+    return next((d for d in versions if d.is_signed), versions[0])
+
+
+def is_superseded(document: GeneratedDocument) -> bool:
+    """Whether the agreement this document records was replaced by a newer agreement."""
+    if document.kind not in (K.AGREEMENT, K.CONFIRMATION):
+        return False
+    agreement = db.session.get(Agreement, document.source_id)
+    return agreement is not None and agreement.status == AgreementStatus.SUPERSEDED
+
+
+def public_facts(document: GeneratedDocument) -> dict[str, Any]:
+    """What the public page may say about a document: nothing beyond masked names."""
+    case = document.case
+    current = current_version(document)
     return {
         "case_number": case.number,
         "committee": case.committee.name,
         "kind": title_of(document),
         "version": document.version,
-        "latest_version": newer,
+        "current_version": current.version,
+        "current_signed": current.is_signed,
+        "superseded": is_superseded(document),
         "generated_at": document.generated_at,
         "pages": document.pages,
         "parties": [public_name(p) for p in case.parties],

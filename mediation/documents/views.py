@@ -109,6 +109,7 @@ def verify(code: str):
     document = service.find_by_code(code)
     if document is None:
         return render_template("documents/verify.html", document=None, code=code), 404
+    code = document.code  # as printed, however it was typed
     result = None
     if request.method == "POST":
         # A case file may be larger than ordinary uploads; a file larger than the document

@@ -5,10 +5,11 @@ import time
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
 
-from mediation.documents.service import document_path, filename_of
+from mediation.documents.service import document_path, filename_of, signed_name
 from mediation.forms import show_refusal
 from mediation.portal import service
 from mediation.portal.forms import LookupForm
+from mediation.records.attachments import attachment_path
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("portal", __name__)
@@ -71,6 +72,26 @@ def document(document_id: int):
                                text="没有这份文书，或它不属于您查询的案件。"), 404  # fmt: skip
     return send_file(document_path(found), mimetype="application/pdf", as_attachment=True,
                      download_name=filename_of(found), max_age=0)  # fmt: skip
+
+
+@bp.route("/portal/documents/<int:document_id>/signed")
+def signed_scan(document_id: int):
+    """The scan of the signed, sealed paper copy, as the committee keeps it."""
+    party = _party()
+    if party is None:
+        return redirect(url_for("portal.lookup"))
+    try:
+        scan = service.signed_scan(party, document_id)
+    except WorkflowError:
+        text = "没有这份文书的签字件，或它不属于您查询的案件。"
+        return render_template("errors/error.html", code=404, title="找不到文书", text=text), 404
+    return send_file(
+        attachment_path(scan),
+        mimetype=scan.content_type,
+        as_attachment=True,
+        download_name=signed_name(scan),
+        max_age=0,
+    )
 
 
 @bp.route("/portal/leave", methods=["POST"])
