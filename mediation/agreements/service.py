@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from mediation import access, workflow
 from mediation.audit.service import record_event
-from mediation.documents.service import link_signed_agreement
+from mediation.documents.service import file_case, link_signed_agreement
 from mediation.extensions import db
 from mediation.models import (
     Agreement,
@@ -333,6 +333,8 @@ def add_addendum(case: Case, user: User, text: str) -> None:
         raise WorkflowError("请填写补充说明的内容。", status=400, field="text")
     record_event(case, user, EventKind.ADDENDUM, reason=text.strip(),
                  details={"签署人": f"{user.name}（{user.role.label}）"})  # fmt: skip
+    db.session.flush()
+    file_case(case, user)  # rule 19: a new version of the case file, its 备考表 lists it
     db.session.commit()
 
 
