@@ -243,7 +243,8 @@ def _issue(case: Case, user: User, kind: DocumentKind, source_id: int = 0) -> Ge
     db.session.add(document)
     db.session.flush()
     record_event(case, user, EventKind.DOCUMENT, details={
-        "文书": kind.label, "版本": document.version, "核验码": code, "SHA-256": digest[:16],
+        "文书": title_of(document), "版本": document.version, "核验码": code,
+        "SHA-256": digest[:16],
     })  # fmt: skip
     return document
 
