@@ -477,7 +477,8 @@ def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
     )
     html = render_template(
         "documents/case_file.html", case=case, items=items, code=code,
-        qr=qr_data_uri(verify_url(code)), generated_on=_today(), title=case_file_title(case),
+        qr=qr_data_uri(verify_url(code)), title=case_file_title(case),
+        generated_on=first.generated_at.astimezone(LOCAL_TZ).date() if first else _today(),
         retention=retention_period(case), filer=first.generated_by.name if first else user.name,
         addenda=_addenda(case), signed=sum(1 for i in items if i.note.startswith("签字件")),
         tz=LOCAL_TZ,
