@@ -14,9 +14,17 @@ from mediation import create_app
 from mediation.cases import service as cases
 from mediation.documents import service as documents
 from mediation.extensions import db
-from mediation.models import DocumentKind, LookupFailure, PartyKind, PartyRole, PortalLookup
+from mediation.models import (
+    AgreementStatus,
+    DocumentKind,
+    LookupFailure,
+    PartyKind,
+    PartyRole,
+    PortalLookup,
+)
 from mediation.models.base import frozen_time, utcnow
 from mediation.portal import service as portal
+from mediation.records.attachments import attachment_path
 
 from factories import ID_FEMALE, ID_MALE, make_case
 from test_documents import RESPONDENT, working_case
@@ -70,9 +78,8 @@ def test_a_wrong_proof_and_an_unknown_case_get_the_same_answer(world, client):
         assert response.status_code == 400 and WRONG in html
         assert case.number in html or "9999" in html  # what was typed is kept
     assert client.get("/portal/case").status_code == 302  # nothing was looked up
-    # Nothing typed is stored, not even a phone number typed into the case-number field:
-    # only keyed hashes of the number and of the address, to count failures by.
-    look_up(client, "13812345678", ID_MALE)
+    # Nothing typed is stored, only keyed hashes of the number and of the address.
+    look_up(client, "（2026）东街调字第9998号", ID_MALE)
     keys = {f.key for f in db.session.scalars(db.select(LookupFailure))}
     assert keys and all(re.fullmatch(r"(case|ip):[0-9a-f]{40}", k) for k in keys)
 
@@ -122,7 +129,7 @@ def test_parallel_guesses_are_counted_before_they_are_answered(world, client):
 def test_one_address_trying_many_cases_is_stopped(world, client):
     numbers = [make_case(world["mediator1"]).number for _ in range(3)]
     for n in range(20):
-        look_up(client, numbers[n % 3] + ("" if n < 3 else f"x{n}"), "000000")
+        look_up(client, numbers[n % 3] if n < 3 else f"（2026）东街调字第{9000 + n}号", "000000")
     assert look_up(client, numbers[0], "13812345678").status_code == 429
 
 
@@ -220,3 +227,86 @@ def test_behind_a_proxy_each_resident_is_counted_by_their_own_address():
     response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "10.1.2.3"},
                                      environ_base={"REMOTE_ADDR": "127.0.0.1"})  # fmt: skip
     assert response.get_data(as_text=True) == "10.1.2.3"
+
+
+@pytest.mark.parametrize("typed", [
+    "（{wide}）东街调字第０００１号",  # full-width digits from a Chinese input method
+    "({year})东街调字第1号",  # no zero padding
+    "{year}东街调字第0001号",  # no brackets
+    "【{year}】东街调字 第 1 号",  # other brackets, spaces
+])  # fmt: skip
+def test_the_lookup_reads_a_case_number_as_people_type_it(world, client, typed):
+    case = make_case(world["mediator1"])
+    assert case.number == f"（{case.year}）东街调字第0001号"
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in str(case.year))
+    typed = typed.format(year=case.year, wide=wide)
+    assert look_up(client, typed, "+86 138 1234 5678").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "proof", ["+8613812345678", "0086 138-1234-5678", "１３８１２３４５６７８"]
+)
+def test_the_lookup_reads_a_phone_as_people_type_it(world, client, proof):
+    case = make_case(world["mediator1"])
+    assert look_up(client, case.number, proof).status_code == 302
+
+
+def test_what_cannot_be_a_case_number_is_said_so_and_not_counted(world, client):
+    make_case(world["mediator1"])
+    for typed in ("13812345678", "东街调字第1号", "不知道"):
+        page = look_up(client, typed, "13812345678")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 400 and WRONG not in html
+        field = html[html.index('data-field="number"') :]
+        assert "这不是案件编号" in field[: field.index("</div>")]
+        assert typed in html  # what was typed is kept
+    assert db.session.scalar(db.select(db.func.count()).select_from(LookupFailure)) == 0
+
+
+def test_the_signed_agreement_stays_current_when_printed_again(world, client):
+    """Printing the agreement after it was signed makes an unsigned copy: the signed version
+    stays the one verification and the party are pointed to, and its scan is downloadable."""
+    from mediation.agreements import service as agreements
+
+    from test_documents import scan_pdf, upload
+
+    case = working_case(world)
+    mediator = world["mediator1"]
+    first = documents.generate_document(case, mediator, DocumentKind.AGREEMENT, case.agreement.id)
+    scan = scan_pdf(1)
+    agreements.confirm_signed(case, mediator, case.agreement, upload(scan, "签字.pdf"), True)
+    assert first.is_signed
+    again = documents.generate_document(case, mediator, DocumentKind.AGREEMENT, case.agreement.id)
+    assert again.version == 2 and not again.is_signed
+    signed_page = client.get(f"/verify/{first.code}").get_data(as_text=True)
+    assert "此后已出具" not in signed_page and "已上传签字盖章件" in signed_page
+    unsigned_page = client.get(f"/verify/{again.code}").get_data(as_text=True)
+    assert "尚未签字；已签字生效的是第 1 版" in unsigned_page
+    assert look_up(client, case.number, "13812345678").status_code == 302
+    html = client.get("/portal/case").get_data(as_text=True)
+    assert first.code in html and again.code not in html
+    assert client.get(f"/portal/documents/{again.id}.pdf").status_code == 404
+    # The scan shows every party's ID number and cannot be masked: not for a phone lookup.
+    assert "下载签字盖章件" not in html
+    assert client.get(f"/portal/documents/{first.id}/signed").status_code == 403
+    assert look_up(client, case.number, ID_MALE[-6:]).status_code == 302
+    assert "下载签字盖章件" in client.get("/portal/case").get_data(as_text=True)
+    got = client.get(f"/portal/documents/{first.id}/signed")
+    stored = attachment_path(first.signed_attachment).read_bytes()
+    assert got.status_code == 200 and got.data == stored and got.data.startswith(b"%PDF-")
+    assert "attachment" in got.headers["Content-Disposition"]
+    # A signed v2 takes over; then v1 says a later version exists.
+    documents.attach_signed_scan(case, mediator, again, upload(scan_pdf(1), "再签.pdf"))
+    assert "此后已出具第 2 版" in client.get(f"/verify/{first.code}").get_data(as_text=True)
+
+
+def test_an_agreement_replaced_by_a_new_one_is_said_so(world, client):
+    case = working_case(world)
+    mediator = world["mediator1"]
+    old = documents.generate_document(case, mediator, DocumentKind.AGREEMENT, case.agreement.id)
+    case.agreement.status = AgreementStatus.SUPERSEDED
+    db.session.commit()
+    assert "已被当事人此后达成的新调解协议取代" in client.get(f"/verify/{old.code}").get_data(
+        as_text=True
+    )
+    assert portal.party_documents(case) == []

@@ -40,6 +40,7 @@ class TermForm(SubForm):
     amount = StringField("金额（元）", validators=[Length(max=20)])
     manner = StringField("履行方式", validators=[Length(max=200)])
     deadline = DateField("履行期限", validators=[Optional()])
+    place = StringField("履行地点", validators=[Length(max=200)])
 
     def validate_amount(self, field):
         if field.data and self.amount_value() is None:
@@ -59,7 +60,7 @@ class TermForm(SubForm):
         return (
             not any(
                 (self[name].data or "")
-                for name in ("obligor", "obligee", "content", "amount", "manner")
+                for name in ("obligor", "obligee", "content", "amount", "manner", "place")
             )
             and not self.deadline.data
         )
@@ -72,6 +73,7 @@ class TermForm(SubForm):
             "amount": self.amount_value(),
             "manner": (self.manner.data or "").strip(),
             "deadline": self.deadline.data,
+            "place": (self.place.data or "").strip(),
         }
 
 
@@ -81,11 +83,12 @@ class AgreementForm(BaseForm):
     disputed_points = TextAreaField("争议事项", validators=[Length(max=3000)])
     responsibility = TextAreaField("各方当事人的责任", validators=[Length(max=3000)])
     oral_content = TextAreaField("口头协议内容（调解员记录）", validators=[Length(max=5000)])
+    agents = TextAreaField("代理人（如有）", validators=[Length(max=1000)])
     terms = FieldList(FormField(TermForm), min_entries=1)
 
     def fields_dict(self) -> dict[str, str]:
         return {k: self[k].data or "" for k in ("facts", "disputed_points", "responsibility",
-                                                 "oral_content")}  # fmt: skip
+                                                 "oral_content", "agents")}  # fmt: skip
 
     def term_dicts(self) -> list[dict[str, Any]]:
         return [e.form.to_dict() for e in self.terms if not e.form.is_blank()]
@@ -116,7 +119,10 @@ class FollowUpForm(BaseForm):
         "当事人满意度", choices=enum_choices(Satisfaction, "请选择"),
         validators=[DataRequired("请选择当事人满意度。")],
     )  # fmt: skip
+    reason = StringField("回访事由", validators=[Length(max=200)])
     opinions = TextAreaField("当事人意见及回访情况", validators=[Length(max=3000)])
+    risks = TextAreaField("发现的纠纷隐患或风险", validators=[Length(max=3000)])
+    measures = TextAreaField("采取的措施", validators=[Length(max=3000)])
     performances = FieldList(FormField(PerformanceForm))
 
     def performance_map(self) -> dict[int, tuple[Performance, str]]:

@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from mediation import access, workflow
 from mediation.audit.service import record_event
-from mediation.documents.service import link_signed_agreement
+from mediation.documents.service import file_case, link_signed_agreement
 from mediation.extensions import db
 from mediation.models import (
     Agreement,
@@ -85,6 +85,7 @@ def reach_agreement(
         disputed_points=(fields.get("disputed_points") or "").strip(),
         responsibility=(fields.get("responsibility") or "").strip(),
         oral_content=(fields.get("oral_content") or "").strip(),
+        agents=(fields.get("agents") or "").strip(),
         terms=[AgreementTerm(position=n, **t) for n, t in enumerate(terms)],
     )  # fmt: skip
     db.session.add(agreement)
@@ -160,6 +161,9 @@ def record_follow_up(
         agreement_id=agreement.id, visitor_id=user.id, visited_on=fields["visited_on"],
         visited=fields["visited"].strip(), satisfaction=fields["satisfaction"],
         opinions=(fields.get("opinions") or "").strip(),
+        reason=(fields.get("reason") or "").strip(),
+        risks=(fields.get("risks") or "").strip(),
+        measures=(fields.get("measures") or "").strip(),
         performances=[TermPerformance(term_id=t.id, status=performances[t.id][0],
                                       note=performances[t.id][1]) for t in agreement.terms],
     )  # fmt: skip
@@ -384,6 +388,8 @@ def add_addendum(case: Case, user: User, text: str) -> None:
         raise WorkflowError("请填写补充说明的内容。", status=400, field="text")
     record_event(case, user, EventKind.ADDENDUM, reason=text.strip(),
                  details={"签署人": f"{user.name}（{user.role.label}）"})  # fmt: skip
+    db.session.flush()
+    file_case(case, user)  # rule 19: a new version of the case file, its 备考表 lists it
     db.session.commit()
 
 

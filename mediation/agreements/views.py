@@ -123,6 +123,7 @@ def new_follow_up(case_id: int):
     if request.method == "GET":
         form.visited_on.data = local_today()
         form.visited.data = "、".join(p.name for p in case.parties)
+        form.reason.data = "回访调解协议履行情况"
         for term in agreement.terms:
             form.performances.append_entry({"term_id": str(term.id)})
     if request.method == "POST" and form.validate():
@@ -130,7 +131,8 @@ def new_follow_up(case_id: int):
             service.record_follow_up(case, current_user, {
                 "visited_on": form.visited_on.data, "visited": form.visited.data,
                 "satisfaction": Satisfaction(form.satisfaction.data),
-                "opinions": form.opinions.data,
+                "opinions": form.opinions.data, "reason": form.reason.data,
+                "risks": form.risks.data, "measures": form.measures.data,
             }, form.performance_map())  # fmt: skip
         except WorkflowError as error:
             db.session.rollback()

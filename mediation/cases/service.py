@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from mediation import access, workflow
 from mediation.audit.service import apply_changes, events_since, record_event
+from mediation.documents.service import file_case
 from mediation.extensions import db
 from mediation.handling.service import ensure_not_related
 from mediation.models import (
@@ -225,6 +226,8 @@ def apply_action(case: Case, user: User, name: str, reason: str = "", route: str
         case, user, EventKind.TRANSITION, action=name, from_status=before,
         to_status=case.status, reason=reason, details=details,
     )  # fmt: skip
+    if name == "archive":  # rule 19: the archive binds what was issued, stored with it
+        file_case(case, user)
     db.session.commit()
     return case
 

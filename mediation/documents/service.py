@@ -4,7 +4,9 @@ as a PDF, storing it immutably as a new version, the signed scan of a version, t
 
 import hashlib
 import io
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,6 +22,7 @@ from mediation.audit.service import record_event
 from mediation.documents.render import qr_data_uri, render_pdf
 from mediation.extensions import db
 from mediation.models import (
+    Agreement,
     AgreementKind,
     AgreementStatus,
     Attachment,
@@ -47,6 +50,11 @@ SIGNED_KINDS = frozenset({K.APPLICATION, K.REGISTRATION, K.RIGHTS_NOTICE, K.INVE
                           K.CONFIRMATION})  # fmt: skip
 # A4 in PDF points, and the page area inside the case file's margins where a scan is drawn.
 A4 = (595.28, 841.89)
+# An oral agreement is registered, not written up: its document has its own title.
+AGREEMENT_TITLES = {
+    AgreementKind.WRITTEN: "人民调解协议书",
+    AgreementKind.ORAL: "人民调解口头协议登记表",
+}
 SCAN_BOX = (56.7, 85.0, 481.9, 680.3)  # x, y, width, height: 20 mm sides, 30/27 mm top/bottom
 
 
@@ -81,7 +89,7 @@ def entries(case: Case) -> list[Entry]:
         when = r.held_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
         found.append(Entry(K.SESSION, r.id, r, f"调解记录（{when}）"))
     for a in case.agreements:
-        title = "人民调解协议书" if a.kind == AgreementKind.WRITTEN else "口头调解协议登记表"
+        title = AGREEMENT_TITLES[a.kind]
         if a.status == AgreementStatus.SUPERSEDED:
             title += "（已被新协议取代）"
         found.append(Entry(K.AGREEMENT, a.id, a, title))
@@ -175,8 +183,30 @@ def _store(pdf: bytes) -> str:
     return digest
 
 
+# Verification codes are typed from paper: capitals and digits without the look-alikes 0/O,
+# 1/I/L; 20 of these 31 symbols (99 random bits), printed in groups of four (K7QM-3XPD-...).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH, CODE_GROUP = 20, 4
+
+
 def _new_code() -> str:
-    return secrets.token_urlsafe(12)  # 16 characters, 96 random bits
+    symbols = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return _grouped(symbols)
+
+
+def _grouped(symbols: str) -> str:
+    return "-".join(symbols[n : n + CODE_GROUP] for n in range(0, len(symbols), CODE_GROUP))
+
+
+def normalise_code(text: str) -> str:
+    """A code as typed: any case, full-width characters, spaces and dashes anywhere. Returns
+    the printed form of a code of today's format, or the text stripped (codes printed before
+    them, random URL-safe text, are compared exactly)."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    symbols = re.sub(r"[\s\-‐‑–—_]", "", text).upper()
+    if len(symbols) == CODE_LENGTH and all(c in CODE_ALPHABET for c in symbols):
+        return _grouped(symbols)
+    return text
 
 
 def generate_document(
@@ -190,10 +220,17 @@ def generate_document(
                 "卷宗由结案后的调委会主任、本案调解员或司法行政审核人员生成。", status=403
             )
         raise WorkflowError("只有本案调解员或调委会主任可以生成文书。", status=403)
+    document = _issue(case, user, kind, source_id)
+    db.session.commit()
+    return document
+
+
+def _issue(case: Case, user: User, kind: DocumentKind, source_id: int = 0) -> GeneratedDocument:
+    """Draw, store and record one document version, in the caller's transaction."""
     code = _new_code()
     if kind == K.CASE_FILE:
         source_id = 0
-        pdf, pages = build_case_file(case, code)
+        pdf, pages = build_case_file(case, code, user)
         variant = CASE_FILE_VARIANT
     else:
         entry = find_entry(case, kind, source_id)
@@ -218,10 +255,18 @@ def generate_document(
     db.session.add(document)
     db.session.flush()
     record_event(case, user, EventKind.DOCUMENT, details={
-        "文书": kind.label, "版本": document.version, "核验码": code, "SHA-256": digest[:16],
+        "文书": title_of(document), "版本": document.version, "核验码": code,
+        "SHA-256": digest[:16],
     })  # fmt: skip
-    db.session.commit()
     return document
+
+
+def file_case(case: Case, user: User) -> GeneratedDocument:
+    """Rule 19: archiving binds what was issued. The case file is drawn from the stored
+    documents (a document never printed is issued now, so it too is bound as stored) and is
+    itself stored; the caller commits, with the archiving. An addendum after archiving calls
+    this again: a new version whose 备考表 lists it, the earlier version kept."""
+    return _issue(case, user, K.CASE_FILE)
 
 
 def link_signed_agreement(case: Case, agreement_id: int, attachment: Attachment) -> None:
@@ -239,6 +284,26 @@ def link_signed_agreement(case: Case, agreement_id: int, attachment: Attachment)
     )
     if document is not None and not document.is_signed:
         document.signed_attachment_id = attachment.id
+
+
+def title_of(document: GeneratedDocument) -> str:
+    """What a stored document is called in lists and file names: its kind's label, or for an
+    agreement the title its form carries (an oral agreement's register)."""
+    if document.kind == K.AGREEMENT:
+        agreement = db.session.get(Agreement, document.source_id)
+        if agreement is not None:
+            return AGREEMENT_TITLES[agreement.kind]
+    return document.kind.label
+
+
+def filename_of(document: GeneratedDocument) -> str:
+    return f"{document.case.number}-{title_of(document)}-第{document.version}版.pdf"
+
+
+def signed_name(scan: Attachment) -> str:
+    """The download name of a signed scan: the case, what it is, its own extension."""
+    suffix = Path(scan.original_name).suffix.lower() or ".pdf"
+    return f"{scan.case.number}-{scan.kind.label}{suffix}"
 
 
 def documents_of(case: Case) -> list[GeneratedDocument]:
@@ -277,80 +342,190 @@ def attach_signed_scan(
 
 
 @dataclass
-class Scan:
-    attachment: Attachment
+class Bound:
+    """One item bound into the case file: an issued document (its stored PDF, or the signed
+    scan that replaced it) or an uploaded file, with its line in the table of contents."""
+
+    anchor: str
+    title: str
+    note: str
     path: Path
     is_pdf: bool
     pages: int  # pages it takes in the case file
+    caption: str = ""  # printed above an image
 
 
 def retention_period(case: Case) -> str:
-    """Major, group or escalating disputes are kept long-term; the others for ten years.
-    (The justice bureau's filing rules; a committee setting if practice differs.)"""
+    """保管期限 in the terms archives use since the 2006 rules on retention periods (国家档案局
+    令第8号 replaced 永久/长期/短期 with 永久 and 定期30年/10年): a major, group or escalating
+    dispute's file is kept 30 years, as records of lasting reference for the area's stability
+    work; an ordinary dispute's 10 years, well past every limitation period (民法典 Art. 188).
+    永久 is the archivist's call for a file of lasting historical value, not set by the system."""
     if case.is_major or case.is_group or case.may_escalate:
-        return "长期（30年）"
-    return "短期（10年）"
+        return "定期30年"
+    return "定期10年"
 
 
-def _scans(case: Case) -> list[Scan]:
-    found = []
-    for attachment in case.attachments:
-        path = attachment_path(attachment)
-        if not path.exists():
-            continue
-        if attachment.content_type == "application/pdf":
-            try:
-                pages = len(PdfReader(path).pages)
-            except Exception:  # an unreadable PDF is listed, not bound in
-                pages = 0
-            found.append(Scan(attachment, path, True, pages))
+def case_file_title(case: Case) -> str:
+    """卷名: who against whom, over what."""
+    applicants = "、".join(p.name for p in case.applicants)
+    respondents = "、".join(p.name for p in case.respondents)
+    return f"{applicants}与{respondents}{case.category.label}调解卷"
+
+
+def _bindable(case: Case) -> list[Entry]:
+    """The entries a case file binds: a court confirmation application only when the
+    parties applied (a confirmation is on record for that agreement)."""
+    applied = {c.agreement_id for c in case.confirmations}
+    return [e for e in entries(case) if e.kind != K.CONFIRMATION or e.source_id in applied]
+
+
+def _rights_notice_kinds() -> set[DocumentKind]:
+    """The 权利义务告知书, when the registry has such a document (looked up by its name)."""
+    return {k for k in DocumentKind if "权利义务告知书" in k.label}
+
+
+def _attachment_item(attachment: Attachment, title: str, note: str) -> Bound | None:
+    path = attachment_path(attachment)
+    if not path.exists():
+        return None
+    anchor = f"att-{attachment.id}"
+    name = attachment.original_name
+    caption = title if name in title else f"{title}（{name}）"
+    if attachment.content_type != "application/pdf":
+        return Bound(anchor, title, note, path, False, 1, caption)
+    try:
+        pages = len(PdfReader(path).pages)
+    except Exception:  # an unreadable PDF is listed, not bound in
+        pages = 0
+    return Bound(anchor, title, note or f"{pages}页", path, True, pages)
+
+
+def _document_item(document: GeneratedDocument, title: str) -> Bound | None:
+    if document.signed_attachment is not None:  # the signed scan replaces the unsigned form
+        note = f"签字件（第{document.version}版）"
+        return _attachment_item(document.signed_attachment, title, note)
+    anchor = f"doc-{document.id}"
+    note = f"第{document.version}版"
+    return Bound(anchor, title, note, document_path(document), True, document.pages)
+
+
+def bound_items(case: Case, user: User) -> list[Bound]:
+    """What the case file binds, in order: the documents as issued (signed scans in place of
+    the forms they replace; a document never printed is issued now), the parties' identity
+    proofs after the registration and the rights notice, then the other uploaded files."""
+    stored: dict[tuple, GeneratedDocument] = {}
+    for document in documents_of(case):
+        key = (document.kind, document.source_id)
+        if document.kind != K.CASE_FILE and key not in stored:
+            stored[key] = current_version(document)
+    wanted = [(e.kind, e.source_id, e.title) for e in _bindable(case)]
+    listed = {(kind, source_id) for kind, source_id, _ in wanted}
+    for (kind, source_id), document in stored.items():
+        if (kind, source_id) not in listed and kind in _rights_notice_kinds():
+            wanted.append((kind, source_id, title_of(document)))
+    order = {k: n for n, k in enumerate(DocumentKind)}
+    wanted.sort(key=lambda w: order[w[0]])
+    items: list[Bound] = []
+    bound_scans: set[int] = set()
+    opening = {K.APPLICATION, K.REGISTRATION, *_rights_notice_kinds()}
+    identity = [a for a in case.attachments if a.kind == AttachmentKind.IDENTITY]
+    for n, (kind, source_id, title) in enumerate(wanted):
+        document = stored.get((kind, source_id))
+        scan = _signed_agreement_scan(case, source_id) if kind == K.AGREEMENT else None
+        if scan is not None and (document is None or not document.is_signed):
+            # Confirmed with a scan before any version was linked to it: the scan is bound.
+            bound_scans.add(scan.id)
+            item = _attachment_item(scan, title, "签字件")
         else:
-            found.append(Scan(attachment, path, False, 1))
-    return found
+            document = document or _issue(case, user, kind, source_id)
+            if document.signed_attachment_id:
+                bound_scans.add(document.signed_attachment_id)
+            item = _document_item(document, title)
+        if item is not None:
+            items.append(item)
+        following = wanted[n + 1][0] if n + 1 < len(wanted) else None
+        if kind in opening and following not in opening:
+            items += _identity_items(identity)
+            identity = []
+    items += _identity_items(identity)
+    for attachment in case.attachments:
+        if attachment.id in bound_scans or attachment.kind == AttachmentKind.IDENTITY:
+            continue
+        title = f"附件：{attachment.kind.label}（{attachment.original_name}）"
+        item = _attachment_item(attachment, title, "")
+        if item is not None:
+            items.append(item)
+    return items
 
 
-def build_case_file(case: Case, code: str) -> tuple[bytes, int]:
-    """Cover, table of contents, every document in order, then the uploaded scans. One
-    WeasyPrint pass lays it all out: a PDF scan gets as many numbered placeholder pages as it
-    has pages, so the contents' page numbers (target-counter) and "共 Y 页" are right, and
-    each scanned page is then drawn onto its placeholder, keeping the page number."""
-    scans = _scans(case)
+def _signed_agreement_scan(case: Case, agreement_id: int) -> Attachment | None:
+    kind = AttachmentKind.SIGNED_AGREEMENT
+    scans = [a for a in case.attachments if a.kind == kind and a.agreement_id == agreement_id]
+    return scans[-1] if scans else None
+
+
+def _identity_items(attachments: list[Attachment]) -> list[Bound]:
+    found = [_attachment_item(a, "当事人身份证明", "") for a in attachments]
+    return [item for item in found if item is not None]
+
+
+def _addenda(case: Case):
+    """Corrections recorded after archiving (rule 12), for the 备考表."""
+    return [e for e in case.events if e.kind == EventKind.ADDENDUM]
+
+
+def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
+    """Cover, table of contents, everything bound in order, the 备考表 and the back cover.
+    One WeasyPrint pass lays it out: a bound PDF gets as many numbered placeholder pages as
+    it has pages, so the contents' page numbers (target-counter) and "共 Y 页" are right, and
+    each of its pages is then drawn onto its placeholder, keeping the page number."""
+    items = bound_items(case, user)
+    first = db.session.scalar(
+        select(GeneratedDocument)
+        .where(GeneratedDocument.case_id == case.id, GeneratedDocument.kind == K.CASE_FILE)
+        .order_by(GeneratedDocument.version)
+        .limit(1)
+    )
     html = render_template(
-        "documents/case_file.html", case=case, entries=entries(case), scans=scans, code=code,
-        qr=qr_data_uri(verify_url(code)), copies=_copies(case), generated_on=_today(),
-        retention=retention_period(case), tz=LOCAL_TZ,
+        "documents/case_file.html", case=case, items=items, code=code,
+        qr=qr_data_uri(verify_url(code)), title=case_file_title(case),
+        generated_on=first.generated_at.astimezone(LOCAL_TZ).date() if first else _today(),
+        retention=retention_period(case), filer=first.generated_by.name if first else user.name,
+        addenda=_addenda(case), signed=sum(1 for i in items if i.note.startswith("签字件")),
+        tz=LOCAL_TZ,
         mediators=[m.user.name for m in case.mediators if m.removed_at is None]
         or [m.user.name for m in case.mediators],
     )  # fmt: skip
     pdf = render_pdf(html, base_url=upload_folder(), pdf_variant=CASE_FILE_VARIANT)
     reader = PdfReader(io.BytesIO(pdf))
-    pdf_scans = [s for s in scans if s.is_pdf and s.pages]
-    if not pdf_scans:
+    pdf_items = [i for i in items if i.is_pdf and i.pages]
+    if not pdf_items:
         return pdf, len(reader.pages)
     writer = PdfWriter(clone_from=reader)
     writer.pdf_header = reader.pdf_header  # pypdf would write 1.3; PDF/A-3 is PDF 1.7
     placeholders = _placeholder_pages(reader)
-    for scan in pdf_scans:
-        first = placeholders[scan.attachment.id]
-        for n, page in enumerate(PdfReader(scan.path).pages):
+    for item in pdf_items:
+        first_page = placeholders[item.anchor]
+        for n, page in enumerate(PdfReader(item.path).pages):
             # Only the page's drawing is bound: links and other annotations of a scan
             # (uploaded before uploads were cleaned, say) have no place in the archive.
             if "/Annots" in page:
                 del page["/Annots"]
-            _draw_into(writer.pages[first + n], page)
+            _draw_into(writer.pages[first_page + n], page)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue(), len(reader.pages)
 
 
-def _placeholder_pages(reader: PdfReader) -> dict[int, int]:
-    """Index of the first placeholder page of each PDF scan, from the named destinations the
-    template gives them (scan-<attachment id>)."""
-    found = {}
-    for name, destination in reader.named_destinations.items():
-        if name.startswith("scan-"):
-            found[int(name.removeprefix("scan-"))] = reader.get_destination_page_number(destination)
-    return found
+def _placeholder_pages(reader: PdfReader) -> dict[str, int]:
+    """Index of the first placeholder page of each bound PDF, from the named destinations the
+    template gives them (the item's anchor)."""
+    return {
+        name: reader.get_destination_page_number(destination)
+        for name, destination in reader.named_destinations.items()
+        if name.startswith(("doc-", "att-"))
+    }
 
 
 def _draw_into(target, page) -> None:
@@ -370,27 +545,48 @@ def _draw_into(target, page) -> None:
 
 
 def find_by_code(code: str) -> GeneratedDocument | None:
+    """The document of a code as typed; codes printed in the old format still resolve."""
+    code = normalise_code(code)
     if not code or len(code) > 32:
         return None
     return db.session.scalar(select(GeneratedDocument).where(GeneratedDocument.code == code))
 
 
-def public_facts(document: GeneratedDocument) -> dict[str, Any]:
-    """What the public page may say about a document: nothing beyond masked names."""
-    case = document.case
-    newer = db.session.scalar(
-        select(func.max(GeneratedDocument.version)).where(
+def current_version(document: GeneratedDocument) -> GeneratedDocument:
+    """The version of this document that counts: the newest signed one, if any was signed
+    (printing it again makes an unsigned copy, not a new agreement), else the newest."""
+    versions = db.session.scalars(
+        select(GeneratedDocument)
+        .where(
             GeneratedDocument.case_id == document.case_id,
             GeneratedDocument.kind == document.kind,
             GeneratedDocument.source_id == document.source_id,
         )
-    )
+        .order_by(GeneratedDocument.version.desc())
+    ).all()
+    return next((d for d in versions if d.is_signed), versions[0])
+
+
+def is_superseded(document: GeneratedDocument) -> bool:
+    """Whether the agreement this document records was replaced by a newer agreement."""
+    if document.kind not in (K.AGREEMENT, K.CONFIRMATION):
+        return False
+    agreement = db.session.get(Agreement, document.source_id)
+    return agreement is not None and agreement.status == AgreementStatus.SUPERSEDED
+
+
+def public_facts(document: GeneratedDocument) -> dict[str, Any]:
+    """What the public page may say about a document: nothing beyond masked names."""
+    case = document.case
+    current = current_version(document)
     return {
         "case_number": case.number,
         "committee": case.committee.name,
-        "kind": document.kind.label,
+        "kind": title_of(document),
         "version": document.version,
-        "latest_version": newer,
+        "current_version": current.version,
+        "current_signed": current.is_signed,
+        "superseded": is_superseded(document),
         "generated_at": document.generated_at,
         "pages": document.pages,
         "parties": [public_name(p) for p in case.parties],

@@ -11,7 +11,7 @@ from mediation import access
 from mediation.audit.security import log_now
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
-from mediation.documents import service
+from mediation.documents import service, wording
 from mediation.documents.forms import CheckForm, GenerateForm, SignedScanForm
 from mediation.extensions import csrf
 from mediation.forms import refused_status, show_refusal
@@ -29,8 +29,23 @@ def _panel_helpers():
     """What templates/documents/_case_panel.html asks about a case."""
     return {"docs": SimpleNamespace(
         of=service.documents_of, entries=service.entries, may_generate=service.may_generate,
-        may_download=service.may_download, kinds=DocumentKind,
+        may_download=service.may_download, kinds=DocumentKind, title=service.title_of,
     )}  # fmt: skip
+
+
+@bp.app_template_filter("term_sentence")
+def _term_sentence(term) -> str:
+    return wording.term_sentence(term)
+
+
+@bp.app_template_filter("cn_count")
+def _cn_count(n: int) -> str:
+    return wording.chinese_count(n)
+
+
+@bp.app_template_filter("others_present")
+def _others_present(record) -> list[str]:
+    return wording.others_present(record)
 
 
 def _kind(value: str | None) -> DocumentKind:
@@ -70,7 +85,7 @@ def download(case_id: int, document_id: int):
     )
     return send_file(
         service.document_path(document), mimetype="application/pdf", as_attachment=True,
-        download_name=document.filename, max_age=0,
+        download_name=service.filename_of(document), max_age=0,
     )  # fmt: skip
 
 
@@ -101,6 +116,7 @@ def verify(code: str):
     document = service.find_by_code(code)
     if document is None:
         return render_template("documents/verify.html", document=None, code=code), 404
+    code = document.code  # as printed, however it was typed
     result = None
     if request.method == "POST":
         # A case file may be larger than ordinary uploads; a file larger than the document

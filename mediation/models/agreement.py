@@ -35,6 +35,8 @@ class Agreement(Base):
     responsibility: Mapped[str] = mapped_column(Text, default="")
     # Oral: the content as the mediator recorded it (Art. 28).
     oral_content: Mapped[str] = mapped_column(Text, default="")
+    # The parties' agents (代理人) as the agreement names them, one a line; empty when none.
+    agents: Mapped[str] = mapped_column(Text, default="")
     effective_on: Mapped[date | None]
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -74,6 +76,7 @@ class AgreementTerm(Base):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # yuan
     manner: Mapped[str] = mapped_column(String(200))
     deadline: Mapped[date]
+    place: Mapped[str] = mapped_column(String(200), default="")  # 履行地点
 
     agreement: Mapped[Agreement] = relationship(back_populates="terms")
 
@@ -89,6 +92,9 @@ class FollowUp(Base):
     visited: Mapped[str] = mapped_column(String(200))  # who was visited
     satisfaction: Mapped[Satisfaction] = mapped_column(enum_column(Satisfaction))
     opinions: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(String(200), default="")  # 回访事由
+    risks: Mapped[str] = mapped_column(Text, default="")  # risks of a new dispute found
+    measures: Mapped[str] = mapped_column(Text, default="")  # what was done about them
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped["Case"] = relationship(back_populates="follow_ups")  # noqa: F821

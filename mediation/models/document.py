@@ -58,4 +58,6 @@ class GeneratedDocument(Base):
 
     @property
     def filename(self) -> str:
+        """The kind's name; pages and downloads use documents.service.filename_of, which
+        names an oral agreement's register by its own title."""
         return f"{self.case.number}-{self.kind.label}-第{self.version}版.pdf"

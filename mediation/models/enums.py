@@ -200,3 +200,4 @@ class AttachmentKind(Labelled):
     PHOTO = "photo", "现场照片"
     SCAN = "scan", "扫描件"
     SIGNED_AGREEMENT = "signed_agreement", "签字盖章的协议书"
+    IDENTITY = "identity", "当事人身份证明"  # bound into the case file (卷宗)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,9 +15,10 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from mediation import workflow
-from mediation.documents.service import documents_of
+from mediation.documents.service import current_version, documents_of, is_superseded
 from mediation.extensions import db
 from mediation.models import (
+    Attachment,
     Case,
     CaseStatus,
     DocumentKind,
@@ -26,7 +28,7 @@ from mediation.models import (
     PortalLookup,
 )
 from mediation.models.base import utcnow
-from mediation.privacy import normalise_phone, public_name
+from mediation.privacy import public_name
 from mediation.workflow import WorkflowError
 
 S = CaseStatus
@@ -58,13 +60,36 @@ STEPS = [("登记", S.SUBMITTED), ("受理", S.ACCEPTED), ("调解", S.MEDIATING
          ("达成协议", S.AGREED), ("回访", S.FOLLOWED_UP), ("结案", S.CLOSED)]  # fmt: skip
 
 
-def normalise_number(text: str) -> str:
-    """A case number as typed: half-width brackets and stray spaces are accepted."""
-    return re.sub(r"\s+", "", text or "").replace("(", "（").replace(")", "）")
+OPENING, CLOSING = "([〔【［", ")]〕】］"
+# （2026）东街调字第0026号, as people type it: brackets of any kind or none, 第 and 号 optional,
+# the running number with or without its zeros.
+CASE_NUMBER = re.compile(r"\(?(?P<year>\d{4})\)?(?P<name>[^\d()]+?调字)第?(?P<seq>\d{1,6})号?")
+
+
+NOT_A_NUMBER = (
+    "这不是案件编号。案件编号印在人民调解委员会出具的文书上，形如“（2026）东街调字第0026号”。"
+)
+
+
+def normalise_number(text: str) -> str | None:
+    """A case number as typed, written the way the committee prints it; None when the text
+    cannot be a case number. Full-width digits and brackets from Chinese input methods,
+    spaces, "第26号" without its zeros and a number without brackets are accepted."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+    for opening, closing in zip(OPENING, CLOSING, strict=True):
+        text = text.replace(opening, "(").replace(closing, ")")
+    match = CASE_NUMBER.fullmatch(text)
+    if match is None:
+        return None
+    return f"（{match['year']}）{match['name']}第{int(match['seq']):04d}号"
 
 
 def _proof(text: str) -> str:
-    return re.sub(r"[\s\-()（）]", "", text or "").upper()
+    """A phone number or ID tail as typed: full-width, spaces, dashes, brackets and a +86 or
+    0086 in front of a mobile number are dropped."""
+    text = re.sub(r"[\s\-()（）]", "", unicodedata.normalize("NFKC", text or "")).upper()
+    mobile = re.fullmatch(r"(?:\+86|0086|86)(1\d{10})", text)
+    return mobile.group(1) if mobile else text
 
 
 def _hashed(kind: str, value: str) -> str:
@@ -86,9 +111,12 @@ def _find(number: str, proof: str, address: str) -> tuple[Party, bool]:
     Every attempt is written down before the answer is checked, and the count includes it,
     so parallel guesses are counted too; a right answer takes its record back. The bool says
     whether the ID number's tail (rather than the phone) proved it."""
-    number, proof = normalise_number(number), _proof(proof)
-    if not number:
+    typed, proof = number, _proof(proof)
+    if not (typed or "").strip():
         raise WorkflowError("请填写案件编号。", status=400, field="number")
+    number = normalise_number(typed)
+    if number is None:  # a slip, not a guess: answered without counting it
+        raise WorkflowError(NOT_A_NUMBER, status=400, field="number")
     if not proof:
         raise WorkflowError("请填写联系电话或公民身份号码后六位。", status=400, field="proof")
     now = utcnow()
@@ -120,7 +148,7 @@ def _find(number: str, proof: str, address: str) -> tuple[Party, bool]:
 
 def _matching_party(case: Case, proof: str) -> tuple[Party, bool] | None:
     for party in case.parties:
-        phone = normalise_phone(party.phone).replace("-", "")
+        phone = _proof(party.phone)
         if len(proof) >= 7 and phone and hmac.compare_digest(phone, proof):
             return party, False
         id_tail = party.id_number[-6:].upper()
@@ -182,7 +210,7 @@ def end_lookup(token: str | None) -> None:
 def masks_other_ids(lookup: PortalLookup) -> bool:
     """Whether the documents this lookup downloads show the other parties' ID numbers (and
     phones) masked: yes, unless the party proved who they are with their ID number's tail.
-    The one question the document download asks."""
+    The one question the document downloads ask."""
     return not lookup.by_id_tail
 
 
@@ -230,14 +258,24 @@ def others(case: Case, party: Party) -> list[str]:
 
 
 def party_documents(case: Case) -> list[GeneratedDocument]:
-    """The newest version of each document the party holds a copy of."""
-    newest: dict[tuple, GeneratedDocument] = {}
+    """The version that counts of each document the party holds a copy of: the signed one
+    while there is one (an agreement printed again after signing stays the signed
+    agreement), else the newest; nothing of an agreement a newer one replaced."""
+    current: dict[tuple, GeneratedDocument] = {}
     for document in documents_of(case):
-        if document.kind in PARTY_DOCUMENTS:
-            key = (document.kind, document.source_id)
-            if key not in newest or document.version > newest[key].version:
-                newest[key] = document
-    return sorted(newest.values(), key=lambda d: d.generated_at)
+        key = (document.kind, document.source_id)
+        wanted = document.kind in PARTY_DOCUMENTS and key not in current
+        if wanted and not is_superseded(document):
+            current[key] = current_version(document)
+    return sorted(current.values(), key=lambda d: d.generated_at)
+
+
+def signed_scan(party: Party, document_id: int) -> Attachment:
+    """The signed, sealed scan of a document the party may download."""
+    document = party_document(party, document_id)
+    if document.signed_attachment is None:
+        raise WorkflowError("这份文书没有签字盖章件。", status=404)
+    return document.signed_attachment
 
 
 def party_document(party: Party, document_id: int) -> GeneratedDocument:

@@ -5,10 +5,11 @@ import io
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
 
-from mediation.documents.service import document_path, party_copy
+from mediation.documents.service import document_path, filename_of, party_copy, signed_name
 from mediation.forms import show_refusal
 from mediation.portal import service
 from mediation.portal.forms import LookupForm
+from mediation.records.attachments import attachment_path
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("portal", __name__)
@@ -62,6 +63,10 @@ def case():
     )  # fmt: skip
 
 
+def _refused(code: int, title: str, text: str):
+    return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
 @bp.route("/portal/documents/<int:document_id>.pdf")
 def document(document_id: int):
     lookup = _lookup()
@@ -70,27 +75,34 @@ def document(document_id: int):
     try:
         found = service.party_document(lookup.party, document_id)
     except WorkflowError:
-        return render_template("errors/error.html", code=404, title="找不到文书",
-                               text="没有这份文书，或它不属于您查询的案件。"), 404  # fmt: skip
+        return _refused(404, "找不到文书", "没有这份文书，或它不属于您查询的案件。")
     if service.masks_other_ids(lookup):
         try:
             pdf = io.BytesIO(party_copy(found, lookup.party.id))
         except WorkflowError:  # its record is gone: the official copy is for the committee
-            return render_template(
-                "errors/error.html",
-                code=404,
-                title="找不到文书",
-                text="这份文书暂时无法打印，请与人民调解委员会联系。",
-            ), 404
-        return send_file(
-            pdf,
-            mimetype="application/pdf",
-            as_attachment=True,
-            download_name=found.filename,
-            max_age=0,
-        )
-    return send_file(document_path(found), mimetype="application/pdf", as_attachment=True,
-                     download_name=found.filename, max_age=0)  # fmt: skip
+            return _refused(404, "找不到文书", "这份文书暂时无法打印，请与人民调解委员会联系。")
+    else:
+        pdf = document_path(found)
+    return send_file(pdf, mimetype="application/pdf", as_attachment=True,
+                     download_name=filename_of(found), max_age=0)  # fmt: skip
+
+
+@bp.route("/portal/documents/<int:document_id>/signed")
+def signed_scan(document_id: int):
+    """The scan of the signed, sealed paper copy, as the committee keeps it. A scan cannot
+    be masked, so it is only for a party who proved the ID number's tail."""
+    lookup = _lookup()
+    if lookup is None:
+        return redirect(url_for("portal.lookup"))
+    if service.masks_other_ids(lookup):
+        return _refused(403, "请核验身份", "签字件载有各方当事人的完整身份信息，"
+                        "请使用您的公民身份号码后六位重新查询后下载。")  # fmt: skip
+    try:
+        scan = service.signed_scan(lookup.party, document_id)
+    except WorkflowError:
+        return _refused(404, "找不到文书", "没有这份文书的签字件，或它不属于您查询的案件。")
+    return send_file(attachment_path(scan), mimetype=scan.content_type, as_attachment=True,
+                     download_name=signed_name(scan), max_age=0)  # fmt: skip
 
 
 @bp.route("/portal/leave", methods=["POST"])

@@ -97,28 +97,35 @@ def test_auditor_downloads_the_case_file_of_an_archived_demo_case(app, page_as, 
         .where(Case.status == CaseStatus.ARCHIVED).order_by(Case.id)
     ).first()  # fmt: skip
     assert case.follow_ups and case.agreement.is_effective
-    entries = documents.entries(case)
+    # Archiving stored the case file (rule 19); the auditor draws a later version on demand.
+    filed = [d for d in documents.documents_of(case) if d.kind == K.CASE_FILE]
+    assert [d.version for d in filed] == [1]
+    entries = documents._bindable(case)
     page = page_as("auditor1", demo.PASSWORD)
     page.goto(f"/cases/{case.id}")
     page.click("#documents form:has(input[name=kind][value=case_file]) button")
     page.wait_for_load_state()
     with page.expect_download() as download:
-        page.click("#documents table.documents a:text('卷宗')")
+        page.locator("#documents table.documents a:text('卷宗')").first.click()
     path = tmp_path / "case-file.pdf"
     download.value.save_as(path)
     pdf = path.read_bytes()
+    newest = max(d.version for d in documents.documents_of(case) if d.kind == K.CASE_FILE)
+    assert newest == 2
 
     total = len(PdfReader(path).pages)
     assert case.number in flat(text_of(pdf, 1))
     listed = contents_of(pdf)
-    assert listed["卷内备考表"] == total, listed
+    assert listed["卷内备考表"] == total - 1, listed  # then the back cover
     assert len(listed) >= len(entries) + 3, listed  # cover, contents, documents, notes
-    # Every document starts on the page the contents give, and they come in order.
+    # Every document starts on the page the contents give, and they come in order; a signed
+    # agreement is its scan.
     pages = []
     for entry in entries:
         first = listed[entry.title.replace(" ", "")]
+        signed = entry.kind == K.AGREEMENT and entry.record.is_effective
         heading = entry.title.split("（")[0] if entry.kind == K.AGREEMENT else HEADINGS[entry.kind]
-        assert heading in flat(text_of(pdf, first)), (entry.title, first)
+        assert signed or heading in flat(text_of(pdf, first)), (entry.title, first)
         pages.append(first)
     assert pages == sorted(pages) and pages[0] == 3
     assert f"第{pages[-1]}页共{total}页" in flat(text_of(pdf, pages[-1]))
