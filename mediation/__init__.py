@@ -56,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     _setup_sqlite(app)
     _setup_login(app)
 
-    from mediation import cli, filters
+    from mediation import cli, filters, submissions
     from mediation.admin.views import bp as admin_bp
     from mediation.agreements.views import bp as agreements_bp
     from mediation.auth.views import bp as auth_bp
@@ -83,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     cli.init_app(app)
     register_error_pages(app)
+    submissions.init_app(app)  # after the blueprints: it wraps every view taking a POST
     return app
 
 
