@@ -87,14 +87,16 @@ def reach_agreement(
         oral_content=(fields.get("oral_content") or "").strip(),
         terms=[AgreementTerm(position=n, **t) for n, t in enumerate(terms)],
     )  # fmt: skip
-    db.session.add(agreement)
     case.agreements.append(agreement)
     before = case.status
     try:
         workflow.fire(case, user, "reach_agreement")
     except WorkflowError:
+        # Taking it off the case drops it from the session too (delete-orphan), which an
+        # expunge here used to trip over: every refusal ended in a 500.
         case.agreements.remove(agreement)
-        db.session.expunge(agreement)
+        if agreement in db.session:
+            db.session.expunge(agreement)
         raise
     if previous is not None:  # mediation reopened and a new agreement replaces the old one
         previous.status = AgreementStatus.SUPERSEDED

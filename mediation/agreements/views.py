@@ -63,6 +63,7 @@ def _require_login():
 def new_agreement(case_id: int):
     case = access.case_or_404(current_user, case_id)
     form = AgreementForm()
+    status = None  # a refusal's own (409: the case has moved on; 403; 400)
     if request.method == "GET":
         form.facts.data = case.summary
         form.kind.data = AgreementKind.WRITTEN.value
@@ -80,14 +81,14 @@ def new_agreement(case_id: int):
             )  # fmt: skip
         except WorkflowError as error:
             db.session.rollback()
-            show_refusal(form, error)
+            status = show_refusal(form, error)
         else:
             flash("已记录调解协议，案件现为“已达成协议”。", "success")
             return redirect(url_for("cases.show", case_id=case.id))
     parties = [p.name for p in case.parties]
     return render_template(
         "agreements/agreement_form.html", form=form, case=case, parties=parties
-    ), refused_status(form, request)
+    ), status or refused_status(form, request)
 
 
 @bp.route("/cases/<int:case_id>/agreements/<int:agreement_id>/signed", methods=["POST"])
