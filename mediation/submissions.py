@@ -119,10 +119,14 @@ def _claim_or_wait(token: str, owner: str, endpoint: str):
             with db.engine.begin() as conn:
                 conn.execute(
                     insert(_table).values(
-                        token=token, owner=owner, endpoint=endpoint, created_at=utcnow(),
-                        done=False, messages=[],
+                        token=token,
+                        owner=owner,
+                        endpoint=endpoint,
+                        created_at=utcnow(),
+                        done=False,
+                        messages=[],
                     )
-                )  # fmt: skip
+                )
             return None
         except IntegrityError:
             pass
