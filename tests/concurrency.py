@@ -3,6 +3,7 @@ browsers with their own sessions over urllib, and a barrier so that N requests l
 same moment."""
 
 import re
+import secrets
 import threading
 import urllib.error
 import urllib.parse
@@ -50,10 +51,15 @@ class Browser:
             urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirect()
         )
 
-    def open(self, path: str, data: dict | None = None) -> Answer:
+    def open(self, path: str, data: dict | None = None, files: dict | None = None) -> Answer:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body)
+        if files:
+            body, kind = _multipart(data or {}, files)
+            request = urllib.request.Request(self.base + path, data=body)
+            request.add_header("Content-Type", kind)
         try:
-            with self.opener.open(self.base + path, data=body, timeout=60) as response:
+            with self.opener.open(request, timeout=60) as response:
                 status, headers, raw = response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:  # 3xx (not followed), 4xx, 5xx
             status, headers, raw = error.code, error.headers, error.read()
@@ -65,6 +71,10 @@ class Browser:
 
     def post(self, path: str, data: dict) -> Answer:
         return self.open(path, data)
+
+    def upload(self, path: str, data: dict, files: dict) -> Answer:
+        """files: {field: (filename, bytes)}, posted as multipart/form-data."""
+        return self.open(path, data, files)
 
     def csrf_token(self, path: str = "/login") -> str:
         page = self.get(path).body
@@ -78,6 +88,24 @@ class Browser:
         assert answer.status == 302, answer.body[:500]
         self.csrf = self.csrf_token("/password")
         return self
+
+
+def _multipart(data: dict, files: dict) -> tuple[bytes, str]:
+    boundary = f"----harness{secrets.token_hex(12)}"
+    parts = []
+    for name, value in data.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+        )
+    for name, (filename, content) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def at_once(calls) -> list:

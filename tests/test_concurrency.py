@@ -2,20 +2,22 @@
 result per submission, one timeline event per real change, never a 500, and the timeline's
 hash chain still verifies."""
 
+import hashlib
 import secrets
 
 import pytest
 from concurrency import Browser, LiveServer, at_once, statuses
 from sqlalchemy import func, select
-from test_agreements import effective, mediating, with_session
+from test_agreements import PDF, effective, mediating, with_session
 from test_idempotency import agreement_form
 from test_intake import intake_form
-from test_records import session_form
+from test_records import add_session, session_form
 
 from mediation.audit.service import verify_all_cases
 from mediation.extensions import db
 from mediation.models import (
     Agreement,
+    Attachment,
     Case,
     CaseEvent,
     CaseStatus,
@@ -25,6 +27,7 @@ from mediation.models import (
     SessionRecord,
 )
 from mediation.models.base import local_today
+from mediation.records.attachments import attachment_path
 
 from factories import make_case
 
@@ -136,6 +139,11 @@ def test_session_record_once_per_token(world, server):
     assert statuses(answers) == {302: 20}
     assert count(SessionRecord) == 1
     assert events(case_id, EventKind.SESSION) == 1
+    # Ten different forms (two mediators' tabs) at once: ten records, none refused.
+    answers = at_once([lambda: b.post(url, {**data, "submission": token()})] * 10)
+    assert statuses(answers) == {302: 10}
+    assert count(SessionRecord) == 11
+    assert events(case_id, EventKind.SESSION) == 11
     chain_verifies()
 
 
@@ -233,4 +241,29 @@ def test_simultaneous_document_generation_is_never_a_500(world, server):
     versions = db.session.scalars(select(GeneratedDocument.version)).all()
     assert sorted(versions) == list(range(1, found.get(302, 0) + 1))
     assert events(case_id, EventKind.DOCUMENT) == found.get(302, 0)
+    chain_verifies()
+
+
+def test_simultaneous_uploads_to_one_record(world, server, app):
+    """Five different files and five copies of one file uploaded to one session record at
+    once: every upload kept (none refused: they do not conflict), one timeline entry each,
+    and the stored files whole."""
+    case = mediating(world)
+    record_id = add_session(world, case).id
+    b = Browser(server).login("mediator1")
+    url = f"/cases/{case.id}/sessions/{record_id}/attachments"
+    pdfs = [PDF + f"%{i}\n".encode() for i in range(5)] + [PDF + b"%same\n"] * 5
+    answers = at_once([
+        (lambda pdf=pdf: b.upload(url, {"csrf_token": b.csrf, "submission": token(),
+                                        "kind": "scan"}, {"file": ("记录.pdf", pdf)}))
+        for pdf in pdfs
+    ])  # fmt: skip
+    found = statuses(answers)
+    assert found.get(500, 0) == 0 and found.get(0, 0) == 0, found
+    assert found == {302: 10}, found
+    assert count(Attachment) == 10
+    assert events(case.id, EventKind.ATTACHMENT) == 10
+    for attachment in db.session.scalars(select(Attachment)):
+        data = attachment_path(attachment).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == attachment.sha256
     chain_verifies()

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from mediation import access
+from mediation import access, workflow
 from mediation.agreements import service
 from mediation.agreements.forms import (
     AddendumForm,
@@ -75,10 +75,10 @@ def new_agreement(case_id: int):
             form.terms.entries.pop(index)
     elif form.validate():
         try:
-            service.reach_agreement(
+            workflow.attempt(lambda: service.reach_agreement(
                 case, current_user, AgreementKind(form.kind.data), form.fields_dict(),
                 form.term_dicts(),
-            )  # fmt: skip
+            ))  # fmt: skip
         except WorkflowError as error:
             db.session.rollback()
             status = show_refusal(form, error)
@@ -111,6 +111,7 @@ def new_follow_up(case_id: int):
         flash("本案尚无调解协议，不能回访。", "error")
         return redirect(url_for("cases.show", case_id=case.id))
     form = FollowUpForm()
+    status = None  # a refusal's own: 409 when the case has moved on
     if request.method == "GET":
         form.visited_on.data = local_today()
         form.visited.data = "、".join(p.name for p in case.parties)
@@ -118,21 +119,21 @@ def new_follow_up(case_id: int):
             form.performances.append_entry({"term_id": str(term.id)})
     if request.method == "POST" and form.validate():
         try:
-            service.record_follow_up(case, current_user, {
+            workflow.attempt(lambda: service.record_follow_up(case, current_user, {
                 "visited_on": form.visited_on.data, "visited": form.visited.data,
                 "satisfaction": Satisfaction(form.satisfaction.data),
                 "opinions": form.opinions.data,
-            }, form.performance_map())  # fmt: skip
+            }, form.performance_map()))  # fmt: skip
         except WorkflowError as error:
             db.session.rollback()
-            show_refusal(form, error)
+            status = show_refusal(form, error)
         else:
             flash("已记录回访。", "success")
             return redirect(url_for("cases.show", case_id=case.id))
     terms = {str(t.id): (n, t) for n, t in enumerate(agreement.terms, start=1)}
     return render_template(
         "agreements/follow_up_form.html", form=form, case=case, terms=terms
-    ), refused_status(form, request)
+    ), status or refused_status(form, request)
 
 
 @bp.route("/cases/<int:case_id>/court-referral", methods=["POST"])

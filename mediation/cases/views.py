@@ -5,7 +5,6 @@ import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from mediation import access, workflow
 from mediation.cases import service
@@ -19,7 +18,6 @@ from mediation.cases.forms import (
 )
 from mediation.cases.listing import list_cases
 from mediation.cases.panels import PANEL_FORMS
-from mediation.extensions import db
 from mediation.forms import choices, place_refusal, refused_status
 from mediation.models import PartyKind, PartyRole, Role
 from mediation.models.base import local_today
@@ -231,12 +229,11 @@ def act(case_id: int, name: str):
         return _render_case(case, 400, action_form=form, failed_action=name,
                             action_error=_form_problem(form))  # fmt: skip
     try:
-        try:
-            service.apply_action(
+        workflow.attempt(
+            lambda: service.apply_action(
                 case, current_user, name, form.reason.data or "", form.route.data or ""
             )
-        except StaleDataError:
-            raise lost_race(case) from None
+        )
     except WorkflowError as error:
         return _render_case(
             case, error.status, action_form=form, failed_action=name,
@@ -254,10 +251,7 @@ def post_on_case(case, key: str, form, do, done, then=None):
     try:
         if not form.validate():
             raise WorkflowError(_form_problem(form), status=400)
-        try:
-            result = do(form)
-        except StaleDataError:
-            raise lost_race(case) from None
+        result = workflow.attempt(lambda: do(form))
     except WorkflowError as error:
         place_refusal(form, error)  # next to its field, with what was typed still in the form
         return _render_case(
@@ -265,17 +259,6 @@ def post_on_case(case, key: str, form, do, done, then=None):
         )
     flash(done(result) if callable(done) else done, "success")
     return redirect(then(result) if then else url_for("cases.show", case_id=case.id))
-
-
-def lost_race(case) -> WorkflowError:
-    """Someone changed the case between this page's read and its write (a stale version):
-    the write is undone and refused like any other, next to the form that was posted."""
-    db.session.rollback()
-    return WorkflowError(
-        f"本案件刚刚已被他人修改（现为“{case.status.label}”），您的操作未执行。"
-        "请查看最新情况后再操作。",
-        status=409,
-    )
 
 
 def _form_problem(form) -> str:

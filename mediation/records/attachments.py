@@ -2,6 +2,7 @@
 static/ under their SHA-256 and only ever served as downloads through the scope check."""
 
 import hashlib
+import secrets
 from pathlib import Path
 
 from flask import current_app
@@ -38,6 +39,20 @@ def upload_folder() -> Path:
     return folder
 
 
+def store_file(data: bytes) -> str:
+    """Keep the bytes under their SHA-256 (the same content once) and return it. Written to
+    a file of this writer's own and renamed into place: two requests storing the same file
+    at once never mix their bytes, and a reader never sees half a file."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = upload_folder() / digest[:2] / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_name(f"{digest}.{secrets.token_hex(8)}.part")
+        part.write_bytes(data)
+        part.replace(target)
+    return digest
+
+
 def attachment_path(attachment: Attachment) -> Path:
     return upload_folder() / attachment.sha256[:2] / attachment.sha256
 
@@ -59,6 +74,7 @@ def store_attachment(
     if upload is None or not upload.filename:
         raise WorkflowError("请选择要上传的文件。", status=400, field="file")
     limit = current_app.config["MAX_UPLOAD_BYTES"]
+    upload.stream.seek(0)  # read from the start also when the use case is run again
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise WorkflowError(
@@ -73,11 +89,8 @@ def store_attachment(
             status=400,
             field="file",
         )
-    digest = hashlib.sha256(data).hexdigest()
-    target = upload_folder() / digest[:2] / digest
-    if not target.exists():  # the same content is stored once
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+    digest = store_file(data)
+    workflow.lock(case)  # before the insert: simultaneous uploads wait, never deadlock
     name = Path(upload.filename.replace("\\", "/")).name[:255] or "附件"
     attachment = Attachment(
         case_id=case.id, kind=kind, original_name=name, content_type=content_type,
