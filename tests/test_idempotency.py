@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from test_agreements import WRITTEN, effective, mediating, with_session
 from test_intake import intake_form
@@ -256,3 +257,33 @@ def test_stale_version_anywhere_is_a_409_in_chinese(world, login, monkeypatch):
     assert c.post(f"/cases/{case.id}/actions/accept", data={"submission": "x"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Case, case.id).status == CaseStatus.ACCEPTED
+
+
+def raising(error):
+    def fail(*args, **kwargs):
+        raise error
+
+    return fail
+
+
+def test_unique_key_race_and_locked_database_are_409_not_500(world, login, monkeypatch):
+    """Outside the case page's own forms (which re-run a lost race, then refuse next to the
+    form), a conflict still reaches the person as a 409 page in Chinese."""
+    case = make_case(world["mediator1"])
+    c = login("mediator1")
+    url = f"/cases/{case.id}/personal"
+    for error in (
+        IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed")),
+        OperationalError("UPDATE", {}, Exception("database is locked")),
+        OperationalError("UPDATE", {}, Exception("could not serialize access")),
+    ):
+        monkeypatch.setattr("mediation.cases.service.reveal_personal_data", raising(error))
+        response = c.post(url, data={"submission": token_of_case_page(c, case)})
+        assert response.status_code == 409, error
+        assert "操作冲突" in response.get_data(as_text=True)
+    assert count(Submission) == 0  # each refused: the same form may be sent again
+
+
+def token_of_case_page(c, case) -> str:
+    html = c.get(f"/cases/{case.id}").get_data(as_text=True)
+    return re.search(r'name="submission" value="([^"]+)"', html).group(1)
