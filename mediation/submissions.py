@@ -98,13 +98,15 @@ def _once(endpoint: str, view):
             db.session.rollback()  # SQLite: the failed work's lock, before the release below
             _release(token)
             raise
+        # The work is committed or undone by now; nothing left open may hold SQLite's
+        # write lock while the token is written on another connection.
+        db.session.rollback()
         if response.status_code in (301, 302, 303) and response.location:
             messages = [list(m) for m in session.get("_flashes", [])[flashed:]]
             _finish(token, response.location, messages)
         else:
             # Turned back (the form is shown again to correct) or a page that only shows
             # something (the personal-data reveal): a repeat runs again.
-            db.session.rollback()
             _release(token)
         return response
 

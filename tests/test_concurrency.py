@@ -130,7 +130,7 @@ def test_registration_once_per_token(world, server):
     chain_verifies()
 
 
-def test_session_record_once_per_token(world, server):
+def test_session_record_and_follow_up_once_per_token(world, server):
     case_id = mediating(world).id
     b = Browser(server).login("mediator1")
     data = {**session_form(), "csrf_token": b.csrf, "submission": token()}
@@ -144,13 +144,9 @@ def test_session_record_once_per_token(world, server):
     assert statuses(answers) == {302: 10}
     assert count(SessionRecord) == 11
     assert events(case_id, EventKind.SESSION) == 11
-    chain_verifies()
-
-
-def test_follow_up_once_per_token(world, server):
+    # A follow-up form clicked twenty times: one follow-up.
     case = effective(world)
     terms = [t.id for t in case.agreement.terms]
-    b = Browser(server).login("mediator1")
     data = {
         "csrf_token": b.csrf, "submission": token(), "visited_on": local_today().isoformat(),
         "visited": "张三、李四", "satisfaction": "satisfied", "opinions": "",
@@ -171,7 +167,7 @@ def test_agreement_once_however_it_is_sent(world, server):
     answers = at_once([lambda: b.post(url, same)] * 10)  # one form, clicked ten times
     assert statuses(answers) == {302: 10}
     assert count(Agreement) == 1
-    # Ten forms (tabs) at once on a case that has meanwhile moved on: all refused, no 500.
+    # Ten forms (tabs) at once on another case: one agreement, nine refused (409), no 500.
     case_two = with_session(mediating(world), world["mediator1"]).id
     url = f"/cases/{case_two}/agreement/new"
     answers = at_once(
@@ -201,50 +197,24 @@ def test_simultaneous_logins_to_one_account(world, server):
     assert found == {302: 20}, found
 
 
-def reveal_twenty_times(world, server) -> tuple[int, list]:
+def test_simultaneous_personal_data_reveals(world, server):
+    """Twenty reveals at once: each shown and each logged, none a 500. The timeline's chain
+    can fork under simultaneous appends to one case until the audit branch serialises them
+    (its audit_head lock): then this is reported as an expected failure, not hidden."""
     case_id = make_case(world["mediator1"]).id
     b = Browser(server).login("mediator1")
     url = f"/cases/{case_id}/personal"
     answers = at_once([lambda: b.post(url, {"csrf_token": b.csrf, "submission": token()})] * 20)
-    return case_id, answers
-
-
-def test_simultaneous_personal_data_reveals_are_each_shown_and_logged(world, server):
-    case_id, answers = reveal_twenty_times(world, server)
     found = statuses(answers)
     assert found == {200: 20}, found
     assert all("13812345678" in a.body for a in answers)  # shown unmasked
     assert events(case_id, EventKind.VIEWED_PERSONAL) == 20  # every look is logged
-
-
-@pytest.mark.xfail(
-    reason="simultaneous appends to one case's timeline can fork its hash chain; the audit "
-    "branch serialises them (audit_head row lock)",
-    strict=False,
-)
-def test_simultaneous_personal_data_reveals_keep_the_chain(world, server):
-    reveal_twenty_times(world, server)
-    chain_verifies()
-
-
-def test_simultaneous_document_generation_is_never_a_500(world, server):
-    """Three people generating the same document of one case at once: consecutive versions,
-    or a 409 for one that lost a race; never a 500."""
-    case_id = with_session(mediating(world), world["mediator1"]).id
-    b = Browser(server).login("mediator1")
-    url = f"/cases/{case_id}/documents"
-    form = {"csrf_token": b.csrf, "kind": "application"}
-    answers = at_once([lambda: b.post(url, {**form, "submission": token()})] * 3)
-    found = statuses(answers)
-    assert found.get(500, 0) == 0 and found.get(0, 0) == 0, found
     fresh()
-    versions = db.session.scalars(select(GeneratedDocument.version)).all()
-    assert sorted(versions) == list(range(1, found.get(302, 0) + 1))
-    assert events(case_id, EventKind.DOCUMENT) == found.get(302, 0)
-    chain_verifies()
+    if verify_all_cases():
+        pytest.xfail("the timeline's hash chain forked (fixed by the audit branch)")
 
 
-def test_simultaneous_uploads_to_one_record(world, server, app):
+def test_simultaneous_uploads_and_document_generation(world, server):
     """Five different files and five copies of one file uploaded to one session record at
     once: every upload kept (none refused: they do not conflict), one timeline entry each,
     and the stored files whole."""
@@ -266,4 +236,15 @@ def test_simultaneous_uploads_to_one_record(world, server, app):
     for attachment in db.session.scalars(select(Attachment)):
         data = attachment_path(attachment).read_bytes()
         assert hashlib.sha256(data).hexdigest() == attachment.sha256
+    # Three people generating the same document of the case at once: consecutive
+    # versions, or a 409 for one that lost a race after its retries; never a 500.
+    url = f"/cases/{case.id}/documents"
+    form = {"csrf_token": b.csrf, "kind": "application"}
+    answers = at_once([lambda: b.post(url, {**form, "submission": token()})] * 3)
+    found = statuses(answers)
+    assert found.get(500, 0) == 0 and found.get(0, 0) == 0, found
+    fresh()
+    versions = db.session.scalars(select(GeneratedDocument.version)).all()
+    assert sorted(versions) == list(range(1, found.get(302, 0) + 1))
+    assert events(case.id, EventKind.DOCUMENT) == found.get(302, 0)
     chain_verifies()
