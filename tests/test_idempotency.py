@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from test_agreements import WRITTEN, effective, mediating, with_session
+from test_agreements import WRITTEN, agreed, effective, followed_up, mediating, with_session
 from test_intake import intake_form
 from test_records import session_form
 
@@ -22,6 +22,7 @@ from mediation.models import (
     CaseStatus,
     EventKind,
     FollowUp,
+    Performance,
     SessionRecord,
     Submission,
 )
@@ -76,6 +77,7 @@ def test_every_post_form_on_the_pages_carries_a_token(world, login, client):
     reached, checked = set(), 0
     case = with_session(mediating(world), world["mediator1"])
     done = effective(world)
+    signing, unperformed = agreed(world), followed_up(world, Performance.NOT_PERFORMED)
     adapter = client.application.url_map.bind("localhost")
     pages = {
         "director1": [f"/cases/{case.id}", f"/cases/{done.id}", "/cases/new", "/password"],
@@ -84,6 +86,7 @@ def test_every_post_form_on_the_pages_carries_a_token(world, login, client):
             f"/cases/{case.id}/sessions/{case.session_records[0].id}",
             f"/cases/{case.id}/investigations/new", f"/cases/{case.id}/agreement/new",
             f"/cases/{done.id}", f"/cases/{done.id}/follow-ups/new", f"/cases/{case.id}/edit",
+            f"/cases/{signing.id}", f"/cases/{unperformed.id}",
         ],
         "admin": ["/admin/users/new", "/admin/orgs/new"],
         None: ["/login", "/portal"],
@@ -103,9 +106,13 @@ def test_every_post_form_on_the_pages_carries_a_token(world, login, client):
                 reached.add(endpoint)
                 checked += 1
     assert checked > 20
-    for endpoint in ("cases.new", "cases.act", "records.new_session", "agreements.new_agreement",
-                     "agreements.new_follow_up", "auth.logout", "admin.user_form",
-                     "handling.recusal", "documents.generate", "cases.personal"):  # fmt: skip
+    expected = {
+        "cases.new", "cases.act", "cases.refusal", "cases.personal", "records.new_session",
+        "agreements.new_agreement", "agreements.new_follow_up", "agreements.signed",
+        "agreements.court_referral", "auth.logout", "admin.user_form", "handling.recusal",
+        "documents.generate",
+    }  # fmt: skip
+    for endpoint in expected:
         assert endpoint in reached
 
 
