@@ -30,6 +30,7 @@ from mediation.models.base import local_today
 from mediation.records.attachments import attachment_path
 
 from factories import make_case
+from htmlform import form_values
 
 
 @pytest.fixture
@@ -127,6 +128,18 @@ def test_registration_once_per_token(world, server):
     numbers = db.session.scalars(select(Case.number)).all()
     assert len(set(numbers)) == 11
     assert count(CaseEvent, CaseEvent.kind == EventKind.CREATED) == 11
+    # Ten people save the edit form of one case, all opened at the same version: one saves,
+    # nine are shown the other's change merged with what they typed (409), none a 500.
+    case_id = db.session.scalars(select(Case.id).order_by(Case.id)).first()
+    values = form_values(b.get(f"/cases/{case_id}/edit").body)
+    answers = at_once([
+        (lambda n=n: b.post(f"/cases/{case_id}/edit",
+                            {**values, "summary": f"第{n}人补充的情况。", "submission": token()}))
+        for n in range(10)
+    ])  # fmt: skip
+    assert statuses(answers) == {302: 1, 409: 9}
+    assert all("您填写的内容都还在" in a.body for a in answers if a.status == 409)
+    assert count(CaseEvent, CaseEvent.case_id == case_id, CaseEvent.kind == EventKind.EDITED) == 1
     chain_verifies()
 
 

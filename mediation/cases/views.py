@@ -152,8 +152,10 @@ def edit(case_id: int):
         return _render_form(form, case, 403)
     if request.method == "POST" and not _handle_party_buttons(form) and form.validate():
         try:
-            service.update_case(
-                case, current_user, form.version_seen(), form.case_fields(), form.party_dicts()
+            workflow.attempt(
+                lambda: service.update_case(
+                    case, current_user, form.version_seen(), form.case_fields(), form.party_dicts()
+                )
             )
         except service.ConflictError as error:
             conflict = error
