@@ -65,7 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     _setup_sqlite(app)
     _setup_login(app)
 
-    from mediation import cli, filters, security_headers
+    from mediation import cli, filters, security_headers, submissions
     from mediation.admin.views import bp as admin_bp
     from mediation.agreements.views import bp as agreements_bp
     from mediation.auth.views import bp as auth_bp
@@ -93,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     register_error_pages(app)
     security_headers.init_app(app)
+    submissions.init_app(app)  # after the blueprints: it wraps every view taking a POST
     return app
 
 

@@ -8,11 +8,15 @@ WorkflowError carrying the Chinese message the user sees. Nothing here knows abo
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from transitions import Machine, MachineError
 
 from mediation import access
+from mediation.extensions import db
 from mediation.models import (
     Case,
     CaseStatus,
@@ -27,6 +31,7 @@ from mediation.models import (
 from mediation.models.base import local_today
 
 S = CaseStatus
+T = TypeVar("T")
 
 
 class WorkflowError(Exception):
@@ -249,6 +254,45 @@ def ensure_working(case: Case, what: str) -> None:
         raise WorkflowError(f"本案已归档，不能{what}。如需更正，请在案件页添加“归档后补充说明”。")
     if case.status not in WORKING:
         raise WorkflowError(f"案件当前状态为“{case.status.label}”，不能{what}。")
+
+
+LOST_RACE = "本案件刚刚已被他人修改，您的操作未执行。请查看案件最新情况后再操作。"
+
+
+def lock(case: Case) -> None:
+    """Take the case for the rest of the transaction, before writing rows that point to it:
+    a simultaneous writer of the same case waits here. Taken late (the timeline locks the
+    case after an agreement or attachment is inserted), two writers each hold a share of the
+    row from their inserts and deadlock on it (PostgreSQL). SQLite has no row locks: a write
+    takes the database's write lock until commit, so a no-op write queues writers the same
+    way (and ends pysqlite's habit of reading outside the transaction)."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(
+            update(Case.__table__).where(Case.id == case.id).values(version=Case.version)
+        )
+    else:
+        db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+
+
+def hold(case: Case) -> None:
+    """lock(), first thing in a use case that decides on the case's state: the case is then
+    read afresh under the lock, so the checks that follow see what a simultaneous request
+    has just saved, and the write cannot be stale."""
+    lock(case)
+    db.session.expire(case)
+
+
+def attempt(do: Callable[[], T], tries: int = 3) -> T:
+    """Run a use case. When its write finds that someone saved at the same moment (a stale
+    version, or a unique key taken meanwhile), undo it and run it again on the fresh data:
+    it then succeeds if the other change did not matter to it, or is refused with the real
+    reason ("案件当前状态为…"). Only after the last try: the generic refusal."""
+    for _ in range(tries):
+        try:
+            return do()
+        except (StaleDataError, IntegrityError):
+            db.session.rollback()
+    raise WorkflowError(LOST_RACE)
 
 
 def may_work_on(user: User, case: Case) -> bool:

@@ -64,6 +64,7 @@ def reach_agreement(
     """达成协议. Written: facts, points in dispute, responsibility and terms (Art. 29), in
     force once signed and sealed. Oral: the content as the mediator records it, in force the
     day it is reached (Art. 28, 30)."""
+    workflow.hold(case)
     workflow.ensure_handler(case, user, "填写调解协议")
     reached_on = local_today()
     written = kind == AgreementKind.WRITTEN
@@ -88,13 +89,13 @@ def reach_agreement(
         agents=(fields.get("agents") or "").strip(),
         terms=[AgreementTerm(position=n, **t) for n, t in enumerate(terms)],
     )  # fmt: skip
-    db.session.add(agreement)
     case.agreements.append(agreement)
     before = case.status
     try:
         workflow.fire(case, user, "reach_agreement")
     except WorkflowError:
-        # Taking it out of the collection may already have dropped it from the session.
+        # Taking it off the case drops it from the session too (delete-orphan), which an
+        # expunge here used to trip over: every refusal ended in a 500.
         case.agreements.remove(agreement)
         if agreement in db.session:
             db.session.expunge(agreement)
@@ -145,6 +146,7 @@ def record_follow_up(
     case: Case, user: User, fields: dict[str, Any], performances: dict[int, tuple[Performance, str]]
 ) -> FollowUp:
     """回访: for every term, whether it was performed; the parties' satisfaction and views."""
+    workflow.hold(case)
     workflow.ensure_handler(case, user, "填写回访记录")
     agreement = case.agreement
     if case.status not in workflow.AFTER_AGREEMENT:

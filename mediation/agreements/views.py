@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from mediation import access
+from mediation import access, workflow
 from mediation.agreements import service
 from mediation.agreements.forms import (
     AddendumForm,
@@ -73,6 +73,7 @@ def _require_login():
 def new_agreement(case_id: int):
     case = access.case_or_404(current_user, case_id)
     form = AgreementForm()
+    status = None  # a refusal's own (409: the case has moved on; 403; 400)
     if request.method == "GET":
         form.facts.data = case.summary
         form.kind.data = AgreementKind.WRITTEN.value
@@ -84,20 +85,20 @@ def new_agreement(case_id: int):
             form.terms.entries.pop(index)
     elif form.validate():
         try:
-            service.reach_agreement(
+            workflow.attempt(lambda: service.reach_agreement(
                 case, current_user, AgreementKind(form.kind.data), form.fields_dict(),
                 form.term_dicts(),
-            )  # fmt: skip
+            ))  # fmt: skip
         except WorkflowError as error:
             db.session.rollback()
-            show_refusal(form, error)
+            status = show_refusal(form, error)
         else:
             flash("已记录调解协议，案件现为“已达成协议”。", "success")
             return redirect(url_for("cases.show", case_id=case.id))
     parties = [p.name for p in case.parties]
     return render_template(
         "agreements/agreement_form.html", form=form, case=case, parties=parties
-    ), refused_status(form, request)
+    ), status or refused_status(form, request)
 
 
 @bp.route("/cases/<int:case_id>/agreements/<int:agreement_id>/signed", methods=["POST"])
@@ -120,6 +121,7 @@ def new_follow_up(case_id: int):
         flash("本案尚无调解协议，不能回访。", "error")
         return redirect(url_for("cases.show", case_id=case.id))
     form = FollowUpForm()
+    status = None  # a refusal's own: 409 when the case has moved on
     if request.method == "GET":
         form.visited_on.data = local_today()
         form.visited.data = "、".join(p.name for p in case.parties)
@@ -128,22 +130,22 @@ def new_follow_up(case_id: int):
             form.performances.append_entry({"term_id": str(term.id)})
     if request.method == "POST" and form.validate():
         try:
-            service.record_follow_up(case, current_user, {
+            workflow.attempt(lambda: service.record_follow_up(case, current_user, {
                 "visited_on": form.visited_on.data, "visited": form.visited.data,
                 "satisfaction": Satisfaction(form.satisfaction.data),
                 "opinions": form.opinions.data, "reason": form.reason.data,
                 "risks": form.risks.data, "measures": form.measures.data,
-            }, form.performance_map())  # fmt: skip
+            }, form.performance_map()))  # fmt: skip
         except WorkflowError as error:
             db.session.rollback()
-            show_refusal(form, error)
+            status = show_refusal(form, error)
         else:
             flash("已记录回访。", "success")
             return redirect(url_for("cases.show", case_id=case.id))
     terms = {str(t.id): (n, t) for n, t in enumerate(agreement.terms, start=1)}
     return render_template(
         "agreements/follow_up_form.html", form=form, case=case, terms=terms
-    ), refused_status(form, request)
+    ), status or refused_status(form, request)
 
 
 @bp.route("/cases/<int:case_id>/court-referral", methods=["POST"])

@@ -208,6 +208,7 @@ def _sync_parties(case: Case, parties: list[dict[str, Any]]) -> dict:
 
 def apply_action(case: Case, user: User, name: str, reason: str = "", route: str = "") -> Case:
     """Fire one of the workflow's simple actions (accept, reject, start, withdraw, end)."""
+    workflow.hold(case)
     action = workflow.get_action(name)
     workflow.check_allowed(case, user, action)
     if not action.simple:

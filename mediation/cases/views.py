@@ -154,13 +154,15 @@ def edit(case_id: int):
         return _render_form(form, case, 403)
     if request.method == "POST" and not _handle_party_buttons(form) and form.validate():
         try:
-            service.update_case(
-                case,
-                current_user,
-                form.version_seen(),
-                form.case_fields(),
-                form.party_dicts(),
-                seen=form.parties_seen(),
+            workflow.attempt(
+                lambda: service.update_case(
+                    case,
+                    current_user,
+                    form.version_seen(),
+                    form.case_fields(),
+                    form.party_dicts(),
+                    seen=form.parties_seen(),
+                )
             )
         except service.ConflictError as error:
             conflict = error
@@ -231,8 +233,10 @@ def act(case_id: int, name: str):
         return _render_case(case, 400, action_form=form, failed_action=name,
                             action_error=_form_problem(form))  # fmt: skip
     try:
-        service.apply_action(
-            case, current_user, name, form.reason.data or "", form.route.data or ""
+        workflow.attempt(
+            lambda: service.apply_action(
+                case, current_user, name, form.reason.data or "", form.route.data or ""
+            )
         )
     except WorkflowError as error:
         return _render_case(
@@ -251,7 +255,7 @@ def post_on_case(case, key: str, form, do, done, then=None):
     try:
         if not form.validate():
             raise WorkflowError(_form_problem(form), status=400)
-        result = do(form)
+        result = workflow.attempt(lambda: do(form))
     except WorkflowError as error:
         place_refusal(form, error)  # next to its field, with what was typed still in the form
         return _render_case(

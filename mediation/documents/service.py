@@ -38,7 +38,7 @@ from mediation.models import (
 )
 from mediation.models.base import LOCAL_TZ, utcnow
 from mediation.privacy import public_name
-from mediation.records.attachments import attachment_path, sniff, upload_folder
+from mediation.records.attachments import attachment_path, sniff, store_file, upload_folder
 from mediation.workflow import WorkflowError
 
 K = DocumentKind
@@ -173,14 +173,7 @@ def read_document(document: GeneratedDocument) -> bytes:
 
 
 def _store(pdf: bytes) -> str:
-    digest = hashlib.sha256(pdf).hexdigest()
-    target = upload_folder() / digest[:2] / digest
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(pdf)
-        tmp.replace(target)  # readers never see half a file
-    return digest
+    return store_file(pdf)
 
 
 # Verification codes are typed from paper: capitals and digits without the look-alikes 0/O,

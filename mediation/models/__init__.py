@@ -50,6 +50,7 @@ from mediation.models.org import Org
 from mediation.models.party import Party
 from mediation.models.portal import LookupFailure, PortalLookup
 from mediation.models.record import Attachment, InvestigationRecord, Participant, SessionRecord
+from mediation.models.submission import Submission
 from mediation.models.user import User
 
 __all__ = [
@@ -103,6 +104,7 @@ __all__ = [
     "SessionRecord",
     "Sex",
     "Source",
+    "Submission",
     "TermPerformance",
     "Transfer",
     "TransferKind",

@@ -3,6 +3,7 @@ content (records/sanitise.py), kept outside static/ under the SHA-256 of the cle
 and only ever served as downloads through the scope check."""
 
 import hashlib
+import secrets
 from pathlib import Path
 
 from flask import current_app
@@ -40,6 +41,20 @@ def upload_folder() -> Path:
     return folder
 
 
+def store_file(data: bytes) -> str:
+    """Keep the bytes under their SHA-256 (the same content once) and return it. Written to
+    a file of this writer's own and renamed into place: two requests storing the same file
+    at once never mix their bytes, and a reader never sees half a file."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = upload_folder() / digest[:2] / digest
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_name(f"{digest}.{secrets.token_hex(8)}.part")
+        part.write_bytes(data)
+        part.replace(target)
+    return digest
+
+
 def attachment_path(attachment: Attachment) -> Path:
     return upload_folder() / attachment.sha256[:2] / attachment.sha256
 
@@ -61,6 +76,7 @@ def store_attachment(
     if upload is None or not upload.filename:
         raise WorkflowError("请选择要上传的文件。", status=400, field="file")
     limit = current_app.config["MAX_UPLOAD_BYTES"]
+    upload.stream.seek(0)  # read from the start also when the use case is run again
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise WorkflowError(
@@ -79,13 +95,8 @@ def store_attachment(
     # What is kept, downloaded and bound into the case file is the cleaned copy; the
     # original's digest stays on record, to match the file the uploader still holds.
     data = clean(data, content_type)
-    digest = hashlib.sha256(data).hexdigest()
-    target = upload_folder() / digest[:2] / digest
-    if not target.exists():  # the same content is stored once
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        tmp.write_bytes(data)
-        tmp.replace(target)  # readers never see half a file
+    digest = store_file(data)
+    workflow.lock(case)  # before the insert: simultaneous uploads wait, never deadlock
     name = clean_filename(upload.filename, content_type)
     attachment = Attachment(
         case_id=case.id,

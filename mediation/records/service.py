@@ -140,6 +140,7 @@ def check_may_edit(record: Record, user: User) -> None:
 
 def record_session(case: Case, user: User, fields: dict[str, Any]) -> SessionRecord:
     """Add a mediation session record: when, where, who, what was said and done, outcome."""
+    workflow.hold(case)
     check_may_record_session(case, user)
     _check_fields(fields, SESSION_LABELS)
     record = SessionRecord(case=case, created_by_id=user.id, **_clean(fields, SESSION_LABELS))
@@ -155,6 +156,7 @@ def record_session(case: Case, user: User, fields: dict[str, Any]) -> SessionRec
 
 def record_investigation(case: Case, user: User, fields: dict[str, Any]) -> InvestigationRecord:
     """Add an investigation record (调查记录): who was questioned, by whom, when, where, what."""
+    workflow.hold(case)
     check_may_investigate(case, user)
     _check_fields(fields, INVESTIGATION_LABELS)
     record = InvestigationRecord(

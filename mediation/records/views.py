@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from mediation import access
+from mediation import access, workflow
 from mediation.audit.security import log_now
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
@@ -157,7 +157,7 @@ def _new_record(k: Kind, case_id: int):
     if not form.validate():
         return _render_form(k, case, None, form, status=_invalid(form))
     try:
-        record = k.create(case, current_user, form.fields())
+        record = workflow.attempt(lambda: k.create(case, current_user, form.fields()))
     except WorkflowError as error:
         return _render_form(k, case, None, form, status=show_refusal(form, error))
     flash(
@@ -182,7 +182,7 @@ def _edit_record(k: Kind, case_id: int, record_id: int):
     if not form.validate():
         return _render_form(k, case, record, form, status=_invalid(form))
     try:
-        k.update(record, current_user, form.version_seen(), form.fields())
+        workflow.attempt(lambda: k.update(record, current_user, form.version_seen(), form.fields()))
     except service.RecordConflictError as error:
         # The next save is a deliberate one over what the other person saved.
         merged, _ = form.merged_with(k.form(formdata=None, obj=record).remember_base())
@@ -202,8 +202,10 @@ def _upload(k: Kind, case_id: int, record_id: int):
         status = _invalid(upload_form)
     else:
         try:
-            attachment = service.attach_to_record(
-                record, current_user, upload_form.file.data, upload_form.attachment_kind()
+            attachment = workflow.attempt(
+                lambda: service.attach_to_record(
+                    record, current_user, upload_form.file.data, upload_form.attachment_kind()
+                )
             )
         except WorkflowError as error:
             status = show_refusal(upload_form, error)

@@ -1,7 +1,9 @@
 /* Small enhancements; every page works without them.
    - intake form: add/remove parties without a round trip, person/organisation fields
    - forms marked data-draft keep what was typed in sessionStorage until saved, so an
-     expired session or a lost connection does not lose a half-written form */
+     expired session or a lost connection does not lose a half-written form
+   - a posted form's buttons are disabled once it is sent (a courtesy: the server does each
+     form's work once however often it is sent, by its one-time submission token) */
 "use strict";
 document.documentElement.classList.add("js");
 
@@ -91,7 +93,8 @@ function draftKey(form) { return "draft:" + form.getAttribute("data-draft"); }
 function formValues(form) {
   var values = [];
   Array.prototype.forEach.call(form.elements, function (el) {
-    if (!el.name || el.name === "csrf_token" || el.type === "submit" || el.type === "button") return;
+    // The tokens belong to the page that drew the form, not to a draft restored later.
+    if (!el.name || el.name === "csrf_token" || el.name === "submission" || el.type === "submit" || el.type === "button") return;
     if (el.type === "checkbox") values.push([el.name, el.checked ? "y" : ""]);
     else values.push([el.name, el.value]);
   });
@@ -153,7 +156,60 @@ function setupDraft(form) {
   form.addEventListener("change", function () { saveDraft(form); });
 }
 
+/* --- sent once -------------------------------------------------------------------------- */
+function formButtons(form) {
+  return form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]");
+}
+
+function releaseForm(form) {
+  form.removeAttribute("data-sending");
+  formButtons(form).forEach(function (b) { b.disabled = false; b.removeAttribute("aria-busy"); });
+}
+
+// Back to a form already sent, on a page the browser fetched anew (not kept whole): the
+// fields come back as typed, the token would be a new one. The token sent is put back, so
+// submitting again shows the first result instead of doing the work a second time.
+function tokenKey(form) {
+  var same = document.querySelectorAll("form[method=post]");
+  return "sent:" + location.pathname + ":" + Array.prototype.indexOf.call(same, form);
+}
+
+function restoreSentTokens() {
+  var nav = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+  if (!nav || nav.type !== "back_forward") return;
+  document.querySelectorAll("form[method=post] input[name=submission]").forEach(function (input) {
+    try {
+      var sent = sessionStorage.getItem(tokenKey(input.form));
+      if (sent) input.value = sent;
+    } catch (err) { /* storage disabled: a new token */ }
+  });
+}
+
+// On the document, so it runs after any handler of the form itself that cancels the submit.
+document.addEventListener("submit", function (e) {
+  var form = e.target;
+  if (e.defaultPrevented || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
+  if (form.hasAttribute("data-sending")) { e.preventDefault(); return; }
+  form.setAttribute("data-sending", "");
+  var token = form.querySelector("input[name=submission]");
+  try { if (token) sessionStorage.setItem(tokenKey(form), token.value); } catch (err) { /* ignore */ }
+  // Disabled only once the browser has read the form: a disabled button is not sent, and
+  // some buttons (添加一项) say by their name what the post is for.
+  setTimeout(function () {
+    formButtons(form).forEach(function (b) { b.disabled = true; b.setAttribute("aria-busy", "true"); });
+  }, 0);
+  // An answer that leaves the page where it is (a download): usable again after a while.
+  setTimeout(function () { releaseForm(form); }, 10000);
+});
+
+// Back to a page kept whole by the browser: its forms can be used again (a repeat of the
+// same form is answered with the first one's result by the server).
+window.addEventListener("pageshow", function (e) {
+  if (e.persisted) document.querySelectorAll("form[data-sending]").forEach(releaseForm);
+});
+
 document.addEventListener("DOMContentLoaded", function () {
+  restoreSentTokens();
   document.querySelectorAll("meta[name=clear-draft]").forEach(function (meta) {
     try { sessionStorage.removeItem("draft:" + meta.content); } catch (err) { /* ignore */ }
   });
