@@ -5,10 +5,17 @@ arrives while the first is still running, does nothing again and is sent where t
 sent, with the first one's message. A post the app turned back gives its claim up, so the
 corrected form can be sent again. Posts without a token (API-like clients) run as before.
 
+A repeat does not depend on the token alone: Back onto a page the browser draws anew (no
+page cache, no JavaScript) gives the same form a new token. So a successful post also keeps
+a fingerprint of what was posted, and the same content posted again by the same person to
+the same place within SAME_CONTENT is answered as a repeat too.
+
 The claim is its own small transaction, taken before the view runs: a duplicate then waits
 on the token's unique key, not on whatever rows the work happens to touch, and never starts
 the work at all (so a second 受理 cannot be refused as "already accepted")."""
 
+import hashlib
+import json
 import secrets
 import time
 from datetime import timedelta
@@ -39,6 +46,7 @@ REPEATABLE = {
 WAIT_SECONDS = 20  # how long a repeat waits for the first post to finish
 KEEP = timedelta(days=2)  # a form older than this was re-rendered long ago
 ABANDONED = timedelta(minutes=5)  # a claim never finished nor given up
+SAME_CONTENT = timedelta(minutes=10)  # the same content again this soon is a repeat
 _table = Submission.__table__
 
 
@@ -88,8 +96,11 @@ def _once(endpoint: str, view):
         if not token or len(token) > 64:
             return view(*args, **kwargs)
         owner = _owner()
-        first = _claim_or_wait(token, owner, endpoint)
+        fingerprint = _fingerprint(owner, endpoint, kwargs)
+        first, same_content = _claim_or_wait(token, owner, endpoint, fingerprint)
         if first is not None:
+            if same_content:
+                flash("您刚才已提交过内容相同的表单，系统未重复保存。", "info")
             return _replay(first)
         flashed = len(session.get("_flashes", []))
         try:
@@ -113,39 +124,83 @@ def _once(endpoint: str, view):
     return once
 
 
-def _claim_or_wait(token: str, owner: str, endpoint: str):
-    """None once this request holds the token; else the first post's finished row."""
+def _fingerprint(owner: str, endpoint: str, view_args: dict) -> str:
+    """What this post says, whatever its tokens: who sends it where, every field but the
+    tokens, and the digest of every file."""
+    fields = sorted(
+        (key, value)
+        for key, values in request.form.lists()
+        if key not in (FIELD, "csrf_token")
+        for value in values
+    )
+    files = []
+    for key, upload in sorted(request.files.items(multi=True)):
+        data = upload.stream.read()
+        upload.stream.seek(0)
+        files.append((key, upload.filename or "", hashlib.sha256(data).hexdigest()))
+    posted = [owner, endpoint, sorted((k, str(v)) for k, v in view_args.items()), fields, files]
+    return hashlib.sha256(json.dumps(posted, ensure_ascii=False).encode()).hexdigest()
+
+
+def _claim_or_wait(token: str, owner: str, endpoint: str, fingerprint: str):
+    """(None, False) once this request holds the token and no post of the same content was
+    done lately; else (the first post's finished row, whether it was another form with the
+    same content). Two posts of the same content cannot both be under way: the unfinished
+    rows' fingerprints are unique, so the second waits for the first like a repeat."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         try:
             with db.engine.begin() as conn:
                 conn.execute(
                     insert(_table).values(
-                        token=token,
-                        owner=owner,
-                        endpoint=endpoint,
-                        created_at=utcnow(),
-                        done=False,
-                        messages=[],
+                        token=token, owner=owner, endpoint=endpoint, created_at=utcnow(),
+                        done=False, messages=[], fingerprint=fingerprint,
                     )
-                )
-            return None
+                )  # fmt: skip
         except IntegrityError:
             pass
+        else:
+            earlier = _done_with_same_content(fingerprint, token)
+            if earlier is None:
+                return None, False
+            _release(token)
+            return earlier, True
         with db.engine.connect() as conn:
             row = conn.execute(select(_table).where(_table.c.token == token)).first()
-        if row is None:
-            continue  # the first gave its claim up (refused): this one is the retry
+            if row is None:  # another form with the same content under way?
+                row = conn.execute(
+                    select(_table).where(
+                        _table.c.fingerprint == fingerprint, _table.c.done.is_(False)
+                    )
+                ).first()
+                if row is None:
+                    continue  # gone meanwhile: try the claim again
         if row.owner != owner:
             raise NotYours()
         if row.done:
-            return row
+            return row, row.token != token
         if row.created_at < utcnow() - ABANDONED:  # its process died: start afresh
-            _release(token)
+            _release(row.token)
             continue
         if time.monotonic() > deadline:
             raise StillRunning()
         time.sleep(0.05)
+
+
+def _done_with_same_content(fingerprint: str, token: str):
+    """A post of the same content by the same person to the same place, done lately."""
+    with db.engine.connect() as conn:
+        return conn.execute(
+            select(_table)
+            .where(
+                _table.c.fingerprint == fingerprint,
+                _table.c.done.is_(True),
+                _table.c.token != token,
+                _table.c.created_at > utcnow() - SAME_CONTENT,
+            )
+            .order_by(_table.c.id.desc())
+            .limit(1)
+        ).first()
 
 
 def _finish(token: str, location: str, messages: list) -> None:

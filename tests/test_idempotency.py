@@ -130,9 +130,32 @@ def test_registration_posted_twice_registers_one_case(world, login):
     assert first.headers["Location"] == again.headers["Location"]
     page = followed(c, again)
     assert f"已登记案件 {case.number}。" in page
-    # A new form is a new registration.
-    other = c.post("/cases/new", data={**intake_form(), "submission": "another-form"})
-    assert other.status_code == 302 and count(Case) == 2
+    # A new form with another dispute is a new registration.
+    other = {**intake_form(summary="另一起纠纷：院墙倒塌。"), "submission": "another-form"}
+    assert c.post("/cases/new", data=other).status_code == 302 and count(Case) == 2
+
+
+def test_back_and_submit_again_with_a_form_drawn_anew_is_still_one_post(world, login):
+    """Without JavaScript and the browser's page cache, Back draws the form again with a new
+    token; the browser refills what was typed. The same content again is the same post."""
+    case = mediating(world)
+    c = login("mediator1")
+    url = f"/cases/{case.id}/sessions/new"
+    data = session_form()
+    first = c.post(
+        url, data={**data, "submission": token_of(c.get(url).get_data(True), "record-form")}
+    )
+    again = c.post(
+        url, data={**data, "submission": token_of(c.get(url).get_data(True), "record-form")}
+    )
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert count(SessionRecord) == 1
+    page = followed(c, again)
+    assert "已保存调解记录" in page and "未重复保存" in page
+    # Other content is another record.
+    other = {**data, "submission": "third-form", "place": "村委会二楼调解室"}
+    assert c.post(url, data=other).status_code == 302 and count(SessionRecord) == 2
 
 
 def test_a_refused_post_can_be_corrected_and_sent_again(world, login):

@@ -47,6 +47,7 @@ def authenticate(username: str, password: str, address: str, known_device: bool)
     else:
         right = user.check_password(password)
     if not right or not user.active:
+        throttle.refuse_guess(attempt)
         target = f"user:{user.id}" if user else ""
         record_security_event(
             "login_failed", user=user, username=username, target=target, detail={"address": address}

@@ -1,7 +1,9 @@
 """Slowing down password guessing without letting a stranger lock out a real user.
 
 Every attempt is written down (login_failures, by keyed hashes of the username typed and of
-the client's address) before its answer is checked, and taken back if it succeeds. Past a
+the client's address) before its answer is checked, and taken back if it succeeds. Attempts
+still in flight count against a wrong guess (parallel guesses cannot run past the limit),
+but never against the right password: only settled failures can hold that back. Past a
 number of failures, the next try must wait, the wait doubling up to a cap: per username
 (known or not, so the answer says nothing about which exist) and per address. The
 username's wait does not apply to a browser that has signed in to that account before, so
@@ -13,7 +15,7 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from mediation.extensions import db
 from mediation.models import LoginFailure
@@ -69,20 +71,33 @@ def _wait(count: int, last: datetime | None, free: int, first: timedelta, now: d
     return max(0, math.ceil((last + delay - now).total_seconds()))
 
 
-def _failures(key: str, now: datetime, exclude: list[int]) -> tuple[int, datetime | None]:
-    return db.session.execute(
-        select(func.count(), func.max(LoginFailure.at)).where(
-            LoginFailure.key == key,
-            LoginFailure.at >= now - WINDOW,
-            LoginFailure.id.not_in(exclude),
-        )
-    ).one()
+def _failures(
+    key: str, now: datetime, exclude: list[int], settled_only: bool = False
+) -> tuple[int, datetime | None]:
+    query = select(func.count(), func.max(LoginFailure.at)).where(
+        LoginFailure.key == key,
+        LoginFailure.at >= now - WINDOW,
+        LoginFailure.id.not_in(exclude),
+    )
+    if settled_only:
+        query = query.where(LoginFailure.settled.is_(True))
+    return db.session.execute(query).one()
 
 
-def begin(username: str, address: str, known_device: bool) -> list[int]:
-    """Write this attempt down and return its records' ids; TooManyAttempts (the attempt taken
-    back) when it must wait. Written first and counted with the others, so parallel guesses
-    cannot run past the limit."""
+class Attempt:
+    """A login attempt written down: its records' ids, and how long a wrong guess would have
+    to wait counting the attempts still in flight (`wait`)."""
+
+    def __init__(self, ids: list[int], wait: int):
+        self.ids = ids
+        self.wait = wait
+
+
+def begin(username: str, address: str, known_device: bool) -> Attempt:
+    """Write this attempt down and return it; TooManyAttempts (the attempt taken back) when
+    settled failures make it wait, before any password is checked. Written first and
+    counted with the others, so parallel guesses cannot run past the limit: `wait` counts
+    the attempts in flight too, and refuse_guess applies it to a wrong password."""
     now = utcnow()
     keys = {"account": account_key(username), "address": address_key(address)}
     db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - KEPT))
@@ -92,13 +107,30 @@ def begin(username: str, address: str, known_device: bool) -> list[int]:
     # Read before the commit expires them: a parallel success may delete these rows.
     ours = [record.id for record in attempt]
     db.session.commit()
+    in_flight = 0
     for kind, free, first in _rules(known_device):
-        wait = _wait(*_failures(keys[kind], now, ours), free, first, now)
+        wait = _wait(*_failures(keys[kind], now, ours, settled_only=True), free, first, now)
         if wait:
             _take_back(ours)
             db.session.commit()
             raise TooManyAttempts(wait)
-    return ours
+        in_flight = max(in_flight, _wait(*_failures(keys[kind], now, ours), free, first, now))
+    return Attempt(ours, in_flight)
+
+
+def refuse_guess(attempt: Attempt) -> None:
+    """A wrong password: TooManyAttempts (taken back) when the attempts in flight already
+    reach the limit, else it is settled as a failure."""
+    if attempt.wait:
+        _take_back(attempt.ids)
+        db.session.commit()
+        raise TooManyAttempts(attempt.wait)
+    db.session.execute(
+        update(LoginFailure)
+        .where(LoginFailure.id.in_(attempt.ids))
+        .values(settled=True)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _take_back(ours: list[int]) -> None:
@@ -114,16 +146,16 @@ def failed(username: str) -> bool:
     """After a failed attempt (whose records stay): True when this failure starts the
     username's wait, for the security log."""
     now = utcnow()
-    count, _ = _failures(account_key(username), now, [])
+    count, _ = _failures(account_key(username), now, [], settled_only=True)
     return count == current_app.config["LOGIN_MAX_FAILURES"]
 
 
-def succeeded(ours: list[int], username: str) -> None:
+def succeeded(attempt: Attempt, username: str) -> None:
     """The right password: the attempt is taken back and the username's failures forgiven,
     in one statement (two in a row could deadlock with a parallel login doing the same)."""
     db.session.execute(
         delete(LoginFailure)
-        .where(LoginFailure.id.in_(ours) | (LoginFailure.key == account_key(username)))
+        .where(LoginFailure.id.in_(attempt.ids) | (LoginFailure.key == account_key(username)))
         .execution_options(synchronize_session=False)
     )
 
@@ -143,7 +175,11 @@ def waiting_accounts(usernames: list[str]) -> set[str]:
     keys = {account_key(name): name for name in usernames}
     rows = db.session.execute(
         select(LoginFailure.key, func.count(), func.max(LoginFailure.at))
-        .where(LoginFailure.key.in_(keys), LoginFailure.at >= now - WINDOW)
+        .where(
+            LoginFailure.key.in_(keys),
+            LoginFailure.at >= now - WINDOW,
+            LoginFailure.settled.is_(True),
+        )
         .group_by(LoginFailure.key)
     ).all()
     free = current_app.config["LOGIN_MAX_FAILURES"]

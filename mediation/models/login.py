@@ -42,3 +42,6 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(80), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # False while its answer is still being worked out, True once it turned out wrong. An
+    # attempt still in flight holds back a wrong guess, never the right password.
+    settled: Mapped[bool] = mapped_column(default=False)

@@ -4,7 +4,7 @@ doing the work twice."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.models.base import Base, UTCDateTime, utcnow
@@ -27,3 +27,17 @@ class Submission(Base):
     done: Mapped[bool] = mapped_column(default=False)
     location: Mapped[str | None] = mapped_column(String(500))
     messages: Mapped[list] = mapped_column(JSON, default=list)
+    # What was posted (every field but the tokens, and the files' digests), hashed: the same
+    # form sent again under a new token (Back without the browser's page cache, which
+    # draws the form anew) is recognised as the same post.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+# Two posts of the same content cannot both be under way: the second waits for the first.
+Index(
+    "uq_submissions_open_fingerprint",
+    Submission.fingerprint,
+    unique=True,
+    sqlite_where=Submission.done.is_(False),
+    postgresql_where=Submission.done.is_(False),
+)
