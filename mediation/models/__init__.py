@@ -49,6 +49,15 @@ from mediation.models.org import Org
 from mediation.models.party import Party
 from mediation.models.portal import LookupFailure, PortalLookup
 from mediation.models.record import Attachment, InvestigationRecord, Participant, SessionRecord
+from mediation.models.review import (
+    CaseReview,
+    ReviewAnswer,
+    ReviewSample,
+    ReviewStatus,
+    ReviewVerdict,
+    SampleCase,
+    Verdict,
+)
 from mediation.models.user import User
 
 __all__ = [
@@ -64,6 +73,7 @@ __all__ = [
     "CaseEvent",
     "CaseMediator",
     "CaseNumberCounter",
+    "CaseReview",
     "CaseStatus",
     "Category",
     "CommitteeKind",
@@ -92,9 +102,14 @@ __all__ = [
     "Recusal",
     "RecusalDecision",
     "Reminder",
+    "ReviewAnswer",
+    "ReviewSample",
+    "ReviewStatus",
+    "ReviewVerdict",
     "RiskLevel",
     "RiskMeasure",
     "Role",
+    "SampleCase",
     "Satisfaction",
     "SessionRecord",
     "Sex",
@@ -105,4 +120,5 @@ __all__ = [
     "TransferStatus",
     "User",
     "UserSession",
+    "Verdict",
 ]
