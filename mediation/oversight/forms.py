@@ -4,7 +4,7 @@ committee's answer, and the quarterly sample."""
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from mediation.forms import BaseForm, choices
+from mediation.forms import BaseForm, choices, enum_choices
 from mediation.models import Verdict
 from mediation.models.base import local_today
 from mediation.oversight.checklist import CHECKLIST
@@ -12,7 +12,7 @@ from mediation.oversight.checklist import CHECKLIST
 
 class VerdictForm(BaseForm):
     verdict = RadioField(
-        "评查结论", choices=Verdict.choices(), validators=[InputRequired("请选择评查结论。")]
+        "评查结论", choices=enum_choices(Verdict), validators=[InputRequired("请选择评查结论。")]
     )
     comment = TextAreaField("总体意见", validators=[Optional(), Length(max=2000)])
     version = HiddenField()

@@ -1,16 +1,19 @@
 """Pages of the case-file review (案卷评查), the samples and the assessment. Thin: fetch
 through access, call one service function, render or redirect."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from mediation import access
 from mediation.extensions import db
 from mediation.forms import show_refusal
 from mediation.models import Verdict
-from mediation.oversight import service
+from mediation.oversight import assessment, service
 from mediation.oversight.checklist import LABELS, checklist
 from mediation.oversight.forms import AnswerForm, SampleForm, VerdictForm
+from mediation.reports import export
+from mediation.reports import service as reports
+from mediation.reports.forms import StatisticsForm
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("oversight", __name__, url_prefix="/review")
@@ -57,6 +60,9 @@ def index():
 def _review_page(case, status=200, verdict_form=None, answer_form=None, error=None):
     review = service.review_of(case)
     version = review.version if review else 0
+    # A refused post shows its form again, with what was typed and why, even when the file
+    # has meanwhile moved on (a repeat of a verdict already given).
+    posted = {"verdict": verdict_form is not None, "answer": answer_form is not None}
     if verdict_form is None:
         verdict_form = VerdictForm(formdata=None, version=version)
     if answer_form is None:
@@ -72,6 +78,7 @@ def _review_page(case, status=200, verdict_form=None, answer_form=None, error=No
         error=error,
         may_verdict=service.may_give_verdict(current_user, case, review),
         may_answer=service.may_answer(current_user, case, review),
+        posted=posted,
         case_files=service.case_files(case) if access.can_read_files(current_user, case) else [],
     ), status
 
@@ -169,4 +176,58 @@ def sample(sample_id: int):
         abort(404)
     return render_template(
         "oversight/sample.html", sample=found, progress=service.sample_progress(found)
+    )
+
+
+def _assessment():
+    """The form (today's quarter and the auditor's own unit unless asked) and the ranked
+    tables, or None with the refusal by its field."""
+    _auditor_only()
+    units = access.statistics_units(current_user)
+    quarter = reports.current_period("quarter")
+    defaults = {
+        "org": units[0].id,
+        "kind": "quarter",
+        "year": quarter.year,
+        "month": reports.current_period("month").number,
+        "quarter": quarter.number,
+    }
+    form = StatisticsForm(request.args or None, data=defaults, units=units)
+    if not form.validate():
+        return form, None, 400
+    try:
+        unit = reports.unit_or_404(current_user, form.org.data)
+        period = reports.make_period(
+            form.kind.data, form.year.data, form.month.data, form.quarter.data
+        )
+    except WorkflowError as refused:
+        return form, None, show_refusal(form, refused)
+    sort = request.args.get("sort", "success_rate")
+    return form, assessment.build(current_user, unit, period, sort), 200
+
+
+@bp.route("/assessment")
+def assessment_page():
+    form, found, status = _assessment()
+    return render_template(
+        "oversight/assessment.html",
+        form=form,
+        found=found,
+        columns=assessment.COLUMNS,
+        rankings=assessment.RANKINGS,
+        written=reports.written,
+    ), status
+
+
+@bp.route("/assessment.xlsx")
+def assessment_xlsx():
+    found = _assessment()[1]
+    if found is None:
+        return assessment_page()
+    return send_file(
+        export.assessment_workbook(found),
+        as_attachment=True,
+        max_age=0,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        download_name=f"人民调解考核-{found.unit.name}-{found.period.slug}.xlsx",
     )
