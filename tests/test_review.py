@@ -47,9 +47,15 @@ def test_a_returned_file_is_answered_and_passed_with_its_history_kept(world):
     assert review.status == ReviewStatus.RESUBMITTED
     service.give_verdict(case, auditor, Verdict.PASSED, "", {}, review.version)
     assert review.status == ReviewStatus.PASSED
-    kinds = [e.kind for e in db.session.scalars(select(CaseEvent).where(
-        CaseEvent.case_id == case.id, CaseEvent.kind.in_([EventKind.REVIEW,
-                                                          EventKind.REVIEW_ANSWER])))]  # fmt: skip
+    kinds = [
+        e.kind
+        for e in db.session.scalars(
+            select(CaseEvent).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.kind.in_([EventKind.REVIEW, EventKind.REVIEW_ANSWER]),
+            )
+        )
+    ]
     assert kinds == [EventKind.REVIEW, EventKind.REVIEW_ANSWER, EventKind.REVIEW]
     lines = [line.text for line in service.history_lines(case)]
     assert len(lines) == 3 and "不合格（退回补正）" in lines[0] and "未见回访记录" in lines[0]
@@ -118,11 +124,17 @@ def test_a_returned_file_is_in_the_committees_todo(world):
 @pytest.mark.parametrize(
     "username, index, page",
     [
-        ("auditor1", 200, 200), ("auditor0", 200, 200), ("auditor2", 200, 404),
-        ("director1", 403, 200), ("mediator1", 403, 200), ("director2", 403, 404),
-        ("mediator5", 403, 404), ("grid1", 403, 404), ("admin", 403, 404),
+        ("auditor1", 200, 200),
+        ("auditor0", 200, 200),
+        ("auditor2", 200, 404),
+        ("director1", 403, 200),
+        ("mediator1", 403, 200),
+        ("director2", 403, 404),
+        ("mediator5", 403, 404),
+        ("grid1", 403, 404),
+        ("admin", 403, 404),
     ],
-)  # fmt: skip
+)
 def test_every_review_route_answers_by_role_and_scope(world, login, username, index, page):
     case = closed_case(world)
     c = login(username)
@@ -130,8 +142,9 @@ def test_every_review_route_answers_by_role_and_scope(world, login, username, in
     assert c.get("/review/samples").status_code == index
     assert c.get(f"/review/cases/{case.id}").status_code == page
     posted = c.post(f"/review/cases/{case.id}/verdict", data={"verdict": "passed", "version": "0"})
-    assert posted.status_code == (302 if username in ("auditor1", "auditor0") else
-                                  404 if page == 404 else 403)  # fmt: skip
+    assert posted.status_code == (
+        302 if username in ("auditor1", "auditor0") else 404 if page == 404 else 403
+    )
     answered = c.post(f"/review/cases/{case.id}/answer", data={"text": "补正", "version": "1"})
     assert answered.status_code in ((404,) if page == 404 else (403, 409))
 
@@ -220,8 +233,13 @@ def test_sample_form_draws_and_a_repeat_is_409(world, login):
     year, quarter, day = last_quarter()
     closed_case(world, closed_on=day)
     c = login("auditor1")
-    data = {"org": str(world.offices["chengguan"].id), "year": str(year),
-            "quarter": str(quarter), "per_committee": "3", "seed": ""}  # fmt: skip
+    data = {
+        "org": str(world.offices["chengguan"].id),
+        "year": str(year),
+        "quarter": str(quarter),
+        "per_committee": "3",
+        "seed": "",
+    }
     drawn = c.post("/review/samples", data=data)
     assert drawn.status_code == 302
     seed = db.session.scalar(select(ReviewSample.seed))

@@ -41,15 +41,30 @@ def at(n: int) -> datetime:
 def bare_case(**fields) -> Case:
     """Closed, accepted on day 0 with a 30-day deadline, two parties, nothing else."""
     case = Case(
-        status=CaseStatus.CLOSED, accepted_on=DAY, deadline=on(30), extension_reason="",
-        risk_level=RiskLevel.LOW, may_escalate=False, **fields,
-    )  # fmt: skip
+        status=CaseStatus.CLOSED,
+        accepted_on=DAY,
+        deadline=on(30),
+        extension_reason="",
+        risk_level=RiskLevel.LOW,
+        may_escalate=False,
+        **fields,
+    )
     case.parties = [
-        Party(role=PartyRole.APPLICANT, kind=PartyKind.PERSON, name="张三", address="东街1号",
-              legal_representative=""),
-        Party(role=PartyRole.RESPONDENT, kind=PartyKind.PERSON, name="李四", address="东街2号",
-              legal_representative=""),
-    ]  # fmt: skip
+        Party(
+            role=PartyRole.APPLICANT,
+            kind=PartyKind.PERSON,
+            name="张三",
+            address="东街1号",
+            legal_representative="",
+        ),
+        Party(
+            role=PartyRole.RESPONDENT,
+            kind=PartyKind.PERSON,
+            name="李四",
+            address="东街2号",
+            legal_representative="",
+        ),
+    ]
     return case
 
 
@@ -57,12 +72,20 @@ def agreed_case(kind=AgreementKind.WRITTEN, reached=10) -> Case:
     """A complete agreed file: session before the agreement, signed scan, follow-up."""
     case = bare_case()
     agreement = Agreement(
-        id=7, kind=kind, status=AgreementStatus.EFFECTIVE, reached_on=on(reached),
-        facts="楼上漏水。", disputed_points="赔偿数额。", responsibility="李四负全部责任。",
+        id=7,
+        kind=kind,
+        status=AgreementStatus.EFFECTIVE,
+        reached_on=on(reached),
+        facts="楼上漏水。",
+        disputed_points="赔偿数额。",
+        responsibility="李四负全部责任。",
         oral_content="" if kind == AgreementKind.WRITTEN else "当场赔偿五百元。",
-    )  # fmt: skip
-    agreement.terms = [AgreementTerm(obligor="李四", obligee="张三", content="赔偿",
-                                     manner="现金", deadline=on(reached + 10))]  # fmt: skip
+    )
+    agreement.terms = [
+        AgreementTerm(
+            obligor="李四", obligee="张三", content="赔偿", manner="现金", deadline=on(reached + 10)
+        )
+    ]
     case.agreements = [agreement]
     case.session_records = [SessionRecord(held_at=at(reached - 2))]
     case.attachments = [
@@ -80,8 +103,15 @@ def result(case: Case, key: str) -> bool | None:
 
 def test_a_complete_agreed_file_meets_every_item_that_applies():
     found = {c.key: c.ok for c in checklist(agreed_case())}
-    assert found == {"art29": True, "session": True, "signed": True, "follow_up": True,
-                     "deadline": True, "documents": True, "risk": None}  # fmt: skip
+    assert found == {
+        "art29": True,
+        "session": True,
+        "signed": True,
+        "follow_up": True,
+        "deadline": True,
+        "documents": True,
+        "risk": None,
+    }
 
 
 def test_art29_needs_facts_points_responsibility_terms_and_party_details():
@@ -113,8 +143,9 @@ def test_session_record_must_come_before_the_agreement():
 def test_written_agreement_needs_its_signed_scan_oral_does_not():
     case = agreed_case()
     assert result(case, "signed") is True
-    case.attachments = [Attachment(kind=AttachmentKind.PHOTO, agreement_id=None,
-                                   original_name="现场.jpg")]  # fmt: skip
+    case.attachments = [
+        Attachment(kind=AttachmentKind.PHOTO, agreement_id=None, original_name="现场.jpg")
+    ]
     assert result(case, "signed") is False
     assert result(agreed_case(AgreementKind.ORAL), "signed") is None
 
@@ -122,8 +153,9 @@ def test_written_agreement_needs_its_signed_scan_oral_does_not():
 def test_follow_up_of_the_current_agreement_is_done():
     case = agreed_case()
     assert result(case, "follow_up") is True
-    case.follow_ups = [FollowUp(agreement_id=99, visited_on=on(30),
-                                satisfaction=Satisfaction.SATISFIED)]  # fmt: skip
+    case.follow_ups = [
+        FollowUp(agreement_id=99, visited_on=on(30), satisfaction=Satisfaction.SATISFIED)
+    ]
     assert result(case, "follow_up") is False
 
 
@@ -146,8 +178,14 @@ def _rejected() -> Case:
 
 def _terminated(route: str) -> Case:
     case = bare_case()
-    case.events = [CaseEvent(action="terminate", reason="调解不成。", at=at(12),
-                             details={"route": route} if route else {})]  # fmt: skip
+    case.events = [
+        CaseEvent(
+            action="terminate",
+            reason="调解不成。",
+            at=at(12),
+            details={"route": route} if route else {},
+        )
+    ]
     return case
 
 
