@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from mediation.agreements.service import todo_for
+from mediation.documents.service import build_case_file
 from mediation.extensions import db
 from mediation.models import (
     CaseEvent,
@@ -23,6 +24,7 @@ from mediation.oversight import service
 from mediation.workflow import WorkflowError
 
 from factories import make_case
+from test_documents import archived_case, flat, text_of
 
 
 def closed_case(world, user="mediator1", closed_on: date | None = None):
@@ -289,3 +291,14 @@ def test_review_list_and_sample_pages_use_a_bounded_number_of_queries(app, world
         counts.append(found)
     assert counts[0] == counts[1], counts
     print("queries per page (list, sample, samples):", counts[1])
+
+
+def test_the_case_files_closing_sheet_lists_the_review_history(world):
+    case = archived_case(world)
+    review = service.give_verdict(
+        case, world["auditor1"], Verdict.RETURNED, "", {"risk": "请说明风险评估情况。"}, 0
+    )
+    service.answer_return(case, world["director1"], "本案经评估为一般风险。", review.version)
+    pdf, _ = build_case_file(case, "TESTCODE")
+    text = flat(text_of(pdf))
+    assert "案卷评查" in text and "请说明风险评估情况" in text and "本案经评估为一般风险" in text

@@ -29,11 +29,11 @@ class VerdictForm(BaseForm):
 
 
 # One comment box per checklist item: a new item gets its box without touching this file.
-for _key, _label, _ in CHECKLIST:
+for _key, _, _ in CHECKLIST:
     setattr(
         VerdictForm,
         f"note_{_key}",
-        TextAreaField(f"对“{_label}”的意见", validators=[Optional(), Length(max=1000)]),
+        TextAreaField("对此项的意见", validators=[Optional(), Length(max=1000)]),
     )
 
 
