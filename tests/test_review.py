@@ -185,6 +185,8 @@ def test_return_answer_pass_through_the_pages(world, login):
     assert passed.status_code == 302
     final = auditor.get(url).get_data(as_text=True)
     assert "第2次评查：合格" in final and "提交评查结论" not in final
+    timeline = director.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert timeline.count("案卷评查") >= 2 and "评查补正" in timeline and "已补充。" in timeline
 
 
 def test_base_has_the_review_entry_for_auditors_only(world, login):
