@@ -113,7 +113,9 @@ def test_assessment_page_and_spreadsheet_show_the_ranked_tables(world, login, qu
     xlsx = c.get("/review/assessment.xlsx?kind=quarter")
     assert xlsx.status_code == 200
     book = load_workbook(io.BytesIO(xlsx.data))
-    assert book.sheetnames == ["考核-调委会", "考核-调解员"]
+    # The period's statistics first, then the ranked tables.
+    assert book.sheetnames[-2:] == ["考核-调委会", "考核-调解员"]
+    assert "按单位" in book.sheetnames
     sheet = book["考核-调委会"]
     header = [cell.value for cell in sheet[4]]
     first = dict(zip(header, [cell.value for cell in sheet[5]], strict=True))

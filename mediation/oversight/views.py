@@ -225,9 +225,11 @@ def assessment_xlsx():
     if found is None:
         return assessment_page()
     return send_file(
-        export.assessment_workbook(found),
+        export.assessment_workbook(
+            found, reports.build_report(current_user, found.unit, found.period)
+        ),
         as_attachment=True,
         max_age=0,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        download_name=f"人民调解考核-{found.unit.name}-{found.period.slug}.xlsx",
+        download_name=f"人民调解统计与考核-{found.unit.name}-{found.period.slug}.xlsx",
     )

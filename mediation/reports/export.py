@@ -3,7 +3,7 @@ numbers (rates as per-cent cells), headed by the unit, the period and the date c
 
 import io
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -109,9 +109,14 @@ def assessment_sheets(book: Workbook, assessment: Assessment) -> None:
         sheet.freeze_panes = sheet.cell(row=5, column=first)
 
 
-def assessment_workbook(assessment: Assessment) -> io.BytesIO:
-    book = Workbook()
-    book.remove(book.active)
+def assessment_workbook(assessment: Assessment, report: Report | None = None) -> io.BytesIO:
+    """The 考核 sheets, after the statistics' own sheets for the same unit and period when a
+    report is given: the office's spreadsheet of the period in one file."""
+    if report is None:
+        book = Workbook()
+        book.remove(book.active)
+    else:
+        book = load_workbook(workbook(report))
     assessment_sheets(book, assessment)
     out = io.BytesIO()
     book.save(out)
