@@ -73,6 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.documents.views import bp as documents_bp
     from mediation.errors import register_error_pages
     from mediation.handling.views import bp as handling_bp
+    from mediation.oversight.views import bp as oversight_bp
     from mediation.portal.views import bp as portal_bp
     from mediation.records.views import bp as records_bp
     from mediation.reports.views import bp as reports_bp
@@ -86,6 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
         documents_bp,
         portal_bp,
         reports_bp,
+        oversight_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

@@ -241,3 +241,24 @@ def statistics_units(user: User) -> list[Org]:
             memo[user.id] = units
         return units
     return []
+
+
+# --- Case-file review (案卷评查) -----------------------------------------------------------
+
+
+def can_review(user: User) -> bool:
+    """Auditors review the closed files of their part of the tree."""
+    return user.role == Role.AUDITOR
+
+
+def may_see_review(user: User, case: Case) -> bool:
+    """The auditors whose scope holds the case, and the committee that worked it."""
+    if user.role == Role.AUDITOR:
+        return in_scope(user, case)
+    return is_member(user, case)
+
+
+def may_answer_review(user: User, case: Case) -> bool:
+    """A returned file is answered by those who may add to it: its handlers (the director,
+    or a mediator assigned to it)."""
+    return may(user, case, HANDLER)

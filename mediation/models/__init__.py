@@ -50,6 +50,15 @@ from mediation.models.org import Org
 from mediation.models.party import Party
 from mediation.models.portal import LookupFailure, PortalLookup
 from mediation.models.record import Attachment, InvestigationRecord, Participant, SessionRecord
+from mediation.models.review import (
+    CaseReview,
+    ReviewAnswer,
+    ReviewSample,
+    ReviewStatus,
+    ReviewVerdict,
+    SampleCase,
+    Verdict,
+)
 from mediation.models.submission import Submission
 from mediation.models.user import User
 
@@ -67,6 +76,7 @@ __all__ = [
     "CaseEvent",
     "CaseMediator",
     "CaseNumberCounter",
+    "CaseReview",
     "CaseStatus",
     "Category",
     "CommitteeKind",
@@ -96,9 +106,14 @@ __all__ = [
     "Recusal",
     "RecusalDecision",
     "Reminder",
+    "ReviewAnswer",
+    "ReviewSample",
+    "ReviewStatus",
+    "ReviewVerdict",
     "RiskLevel",
     "RiskMeasure",
     "Role",
+    "SampleCase",
     "Satisfaction",
     "SecurityEvent",
     "SessionRecord",
@@ -111,4 +126,5 @@ __all__ = [
     "TransferStatus",
     "User",
     "UserSession",
+    "Verdict",
 ]

@@ -138,6 +138,8 @@ class EventKind(Labelled):
     ADDENDUM = "addendum", "归档后补充说明"
     DOCUMENT = "document", "生成文书"
     VIEWED_PERSONAL = "viewed_personal", "查看完整个人信息"
+    REVIEW = "review", "案卷评查"
+    REVIEW_ANSWER = "review_answer", "评查补正"
 
 
 class ParticipantKind(Labelled):

@@ -3,11 +3,13 @@ numbers (rates as per-cent cells), headed by the unit, the period and the date c
 
 import io
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from mediation.models.base import local_today
+from mediation.oversight.assessment import COLUMNS as ASSESSMENT_COLUMNS
+from mediation.oversight.assessment import RANKINGS, Assessment
 from mediation.reports.service import BREAKDOWN, MEDIATOR, Report, Tally, columns
 
 FORMATS = {"count": "0", "rate": "0.0%", "days": "0.0"}
@@ -64,3 +66,61 @@ def _sheet(sheet, report: Report, heading: str, names, tallies: list[Tally], col
     for n in range(1, first):
         sheet.column_dimensions[get_column_letter(n)].width = 26
     sheet.freeze_panes = sheet.cell(row=5, column=first)
+
+
+# --- 考核 (mediation/oversight/assessment.py): the ranked tables as sheets of their own ------
+
+
+def assessment_sheets(book: Workbook, assessment: Assessment) -> None:
+    """Add the assessment's two ranked tables (committees, mediators) to a workbook."""
+    title = f"（{assessment.unit.name}，{assessment.period.label}）"
+    tables = [
+        (
+            "考核-调委会",
+            f"调委会考核排名{title}",
+            ["名次", "调委会"],
+            [([n, org.name], score) for n, org, score in assessment.committees],
+        ),
+        (
+            "考核-调解员",
+            f"调解员考核排名{title}",
+            ["名次", "调解员", "所在调委会"],
+            [([n, u.name, org.name], score) for n, u, org, score in assessment.mediators],
+        ),
+    ]
+    for sheet_title, heading, labels, rows in tables:
+        sheet = book.create_sheet(sheet_title)
+        sheet.append([heading])
+        sheet.append([f"制表日期{local_today().isoformat()}，按{RANKINGS[assessment.sort]}排名"])
+        sheet.append([])
+        sheet.append(labels + [label for _, label, _ in ASSESSMENT_COLUMNS])
+        for names, score in rows:
+            sheet.append(names + [getattr(score, attr) for attr, _, _ in ASSESSMENT_COLUMNS])
+        sheet["A1"].font = Font(bold=True, size=14)
+        for cell in sheet[4]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        first = len(labels) + 1
+        for n, (_, _, how) in enumerate(ASSESSMENT_COLUMNS):
+            letter = get_column_letter(first + n)
+            sheet.column_dimensions[letter].width = 10
+            for cell in sheet[letter][4:]:
+                cell.number_format = FORMATS[how]
+        for n in range(2, first):
+            sheet.column_dimensions[get_column_letter(n)].width = 24
+        sheet.freeze_panes = sheet.cell(row=5, column=first)
+
+
+def assessment_workbook(assessment: Assessment, report: Report | None = None) -> io.BytesIO:
+    """The 考核 sheets, after the statistics' own sheets for the same unit and period when a
+    report is given: the office's spreadsheet of the period in one file."""
+    if report is None:
+        book = Workbook()
+        book.remove(book.active)
+    else:
+        book = load_workbook(workbook(report))
+    assessment_sheets(book, assessment)
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return out
