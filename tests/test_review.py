@@ -308,6 +308,29 @@ def test_the_case_files_closing_sheet_lists_the_review_history(world):
     )
     # The mediator handling the case answers (the director could too).
     service.answer_return(case, world["mediator1"], "本案经评估为一般风险。", review.version)
-    pdf, _ = build_case_file(case, "TESTCODE")
+    pdf, _ = build_case_file(case, "TESTCODE", world["auditor1"])
     text = flat(text_of(pdf))
     assert "案卷评查" in text and "请说明风险评估情况" in text and "本案经评估为一般风险" in text
+
+
+def test_a_review_of_an_archived_file_files_a_new_version_of_its_case_file(world):
+    """Rule 19: the 备考表 of the stored 卷宗 carries the review history, so each verdict and
+    answer on an archived file stores a new version; the earlier ones stay."""
+    from mediation.models import DocumentKind, GeneratedDocument
+
+    def versions(case):
+        return db.session.scalars(
+            select(GeneratedDocument.version).where(
+                GeneratedDocument.case_id == case.id,
+                GeneratedDocument.kind == DocumentKind.CASE_FILE,
+            )
+        ).all()
+
+    case = archived_case(world)
+    before = versions(case)
+    review = service.give_verdict(
+        case, world["auditor1"], Verdict.RETURNED, "请补充回访记录。", {}, 0
+    )
+    service.answer_return(case, world["mediator1"], "已补充说明回访情况。", review.version)
+    after = versions(case)
+    assert len(after) == len(before) + 2 and max(after) == max(before, default=0) + 2

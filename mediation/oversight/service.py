@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from mediation import access
 from mediation.audit.service import record_event
+from mediation.documents.service import file_case
 from mediation.extensions import db
 from mediation.models import (
     Case,
@@ -130,6 +131,7 @@ def give_verdict(
     details = {"结论": verdict.label, "第几次评查": given.round}
     details.update({LABELS[k]: v for k, v in notes.items()})
     record_event(case, user, EventKind.REVIEW, reason=comment, details=details)
+    _refile(case, user)
     db.session.commit()
     return review
 
@@ -161,8 +163,16 @@ def answer_return(case: Case, user: User, text: str, version_seen: int) -> CaseR
         reason=text,
         details={"答复第几次评查": round_, "签署人": signer},
     )
+    _refile(case, user)
     db.session.commit()
     return review
+
+
+def _refile(case: Case, user: User) -> None:
+    """An archived file's 备考表 carries its review history (rule 19): each verdict and
+    answer makes a new version of the stored 卷宗, the earlier ones kept."""
+    if case.status == CaseStatus.ARCHIVED:
+        file_case(case, user)
 
 
 # --- Lists ---------------------------------------------------------------------------------
