@@ -34,6 +34,7 @@ from mediation.models import (
 from mediation.models.base import local_today, utcnow
 from mediation.models.case import DUE_SOON_DAYS, OPEN_STATUSES
 from mediation.records.attachments import store_attachment
+from mediation.warning import service as warning
 from mediation.workflow import WorkflowError
 
 
@@ -343,7 +344,7 @@ CONFIRMATION_REMINDER_DAYS = 7
 def todo_for(user: User) -> dict[str, list]:
     """What needs doing now, for a mediator (the cases assigned to them) or a director (the
     committee's cases): overdue and soon-due cases, follow-ups due, court-confirmation
-    deadlines, agreements waiting for signature, unread reminders."""
+    deadlines, agreements waiting for signature, unread reminders, unanswered 督办."""
     if not access.works_cases(user):
         return {}
     # The page shows parties and reads agreements per case: load them with the cases, not
@@ -376,10 +377,12 @@ def todo_for(user: User) -> dict[str, list]:
         closing_in = today + timedelta(days=CONFIRMATION_REMINDER_DAYS)
         if deadline and today <= deadline <= closing_in and may_apply_for_confirmation(case):
             confirmations.append(case)
+    instructions = warning.open_instructions_for(user)
     reminders = list(db.session.scalars(
         select(Reminder).where(Reminder.to_id == user.id, Reminder.read_at.is_(None))
         .options(selectinload(Reminder.sender)).order_by(Reminder.sent_at.desc())))  # fmt: skip
     return {
-        "overdue": overdue, "due_soon": due_soon, "follow_ups": follow_ups,
-        "confirmations": confirmations, "awaiting": awaiting, "reminders": reminders,
+        "instructions": instructions, "overdue": overdue, "due_soon": due_soon,
+        "follow_ups": follow_ups, "confirmations": confirmations, "awaiting": awaiting,
+        "reminders": reminders,
     }  # fmt: skip

@@ -50,6 +50,7 @@ from mediation.models.party import Party
 from mediation.models.portal import LookupFailure, PortalLookup
 from mediation.models.record import Attachment, InvestigationRecord, Participant, SessionRecord
 from mediation.models.user import User
+from mediation.models.warning import Instruction
 
 __all__ = [
     "AdminEvent",
@@ -73,6 +74,7 @@ __all__ = [
     "EventKind",
     "FollowUp",
     "GeneratedDocument",
+    "Instruction",
     "InvestigationRecord",
     "JointCommittee",
     "LoginFailure",
