@@ -420,3 +420,26 @@ def _by_mediator(counts, committee_ids) -> list[tuple[User, Org, Tally]]:
     rows = [(user, user.org, tallies[user.id]) for user in users]
     rows = [r for r in rows if r[2].accepted or r[2].concluded or r[2].open or r[2].withdrawn]
     return sorted(rows, key=lambda r: (r[1].path, -r[2].concluded, r[0].name))
+
+
+def trend(unit: Org, period: Period, months: int = 12) -> list[tuple[Period, int]]:
+    """Cases accepted (counted as 受理 is) in each of the twelve months that end with the
+    period's last month, oldest first."""
+    year, number = period.end.year, period.end.month
+    series = []
+    for _ in range(months):
+        series.append(Period("month", year, number))
+        year, number = (year, number - 1) if number > 1 else (year - 1, 12)
+    series.reverse()
+    rows = db.session.execute(
+        select(Case.accepted_on, func.count())
+        .where(
+            Case.committee_id.in_(access.committees_in_unit(unit)),
+            Case.accepted_on.between(series[0].start, series[-1].end),
+        )
+        .group_by(Case.accepted_on)
+    )
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for day, n in rows:
+        counts[day.year, day.month] += n
+    return [(month, counts[month.year, month.number]) for month in series]
