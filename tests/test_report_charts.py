@@ -1,13 +1,16 @@
 """Charts beside the statistics: every figure a chart shows equals the table's, and its link
 lists exactly the cases it counts."""
 
+import io
 import re
 from html import unescape
 
 import pytest
+from openpyxl import load_workbook
 from test_reports import month_of_work, this_month  # noqa: F401 (a fixture)
 
 from mediation.reports import service as reports
+from mediation.reports.official import CATEGORY_COLUMNS, official_rows
 
 # Every test here reads the month of work of test_reports (one case of each outcome).
 pytestmark = pytest.mark.usefixtures("month_of_work")
@@ -75,3 +78,37 @@ def test_the_charts_need_no_script_or_inline_style(world, login):
         html.index('class="charts"') : html.index("</section>", html.index('class="charts"'))
     ]
     assert "<svg" in svg and "<script" not in svg and "style=" not in svg
+
+
+def test_the_official_table_holds_the_statistics_figures(world, login):
+    report = reports.build_report(world["auditor0"], world.bureau, this_month())
+    rows, total = official_rows(report)
+    assert [r.name for r in rows] == [u.name for u, _ in report.by_unit]
+    assert total["accepted"] == report.total.accepted
+    assert sum(total[key] for key, _, _ in CATEGORY_COLUMNS) == report.total.accepted
+    assert total["written"] + total["oral"] == report.total.successful == 1
+    assert total["parties"] == 2 * report.total.accepted  # two parties to each case here
+    for row in rows:
+        assert sum(row[key] for key, _, _ in CATEGORY_COLUMNS) == row["accepted"]
+
+    page = login("auditor0").get("/statistics/official")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "人民调解工作统计表" in html and "填表人" in html
+    assert "data-print" in html and "<script" not in html.split("</head>")[1]
+
+    now = this_month()
+    query = f"kind=month&year={now.year}&month={now.number}"
+    response = login("auditor0").get(f"/statistics.xlsx?{query}")
+    sheet = load_workbook(io.BytesIO(response.data))["人民调解工作统计表"]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    total_row = next(v for v in values if v[0] == "合计")
+    assert total_row[1] == report.total.accepted
+    assert total_row[2:18] == [total[key] for key, _, _ in CATEGORY_COLUMNS]
+
+
+def test_the_official_table_is_for_statistics_readers_only(world, login):
+    for username in ("mediator1", "grid1", "admin"):
+        assert login(username).get("/statistics/official").status_code == 403
+    hexi = world.offices["hexi"].id
+    assert login("auditor1").get(f"/statistics/official?org={hexi}").status_code == 404
+    assert login("director1").get("/statistics/official").status_code == 200
