@@ -20,6 +20,7 @@ from mediation.models import (
     EventKind,
     FollowUp,
     Instruction,
+    PartyKind,
     PartyRole,
     Performance,
     RiskLevel,
@@ -352,3 +353,25 @@ def test_the_weekly_analysis_counts_new_disputes_and_flags_rises(world, login):
     assert link, "the week's figure links to its cases"
     listed_page = login("auditor0").get(link.group(1).replace("&amp;", "&"))
     assert "共 4 件" in listed_page.get_data(as_text=True)
+
+
+def test_an_organisation_at_one_address_is_no_repeat_place(world):
+    """A hospital is a party to many disputes at its own address: not the same place."""
+    hospital = {
+        "role": PartyRole.RESPONDENT,
+        "kind": PartyKind.ORGANISATION,
+        "name": "示例县医院",
+        "address": "医院路1号",
+        "legal_representative": "院长",
+    }
+    made = [
+        make_case(
+            world[user],
+            [
+                person(PartyRole.APPLICANT, f"患者{n}", id_number=id_number(n), address=f"村{n}组"),
+                hospital,
+            ],
+        )
+        for n, user in ((1, "mediator1"), (2, "mediator2"))
+    ]
+    assert not {c.id for c in made} & set(listed(world))

@@ -40,7 +40,7 @@ from mediation.models import (
 )
 from mediation.models.base import local_today, utcnow
 from mediation.reports.service import unit_or_404
-from mediation.warning.places import place_group, same_place_key
+from mediation.warning.places import place_group, place_party, same_place_key
 from mediation.workflow import WorkflowError
 
 WINDOW_DAYS = 365  # "within 12 months"
@@ -144,7 +144,7 @@ def _unperformed(owned) -> dict[int, str]:
     return {cid: f"{day:%Y年%m月%d日}回访：协议未全部履行" for cid, day in rows}
 
 
-def _repeats(owned, key_of, today: date) -> dict[int, list[tuple[int, str, int]]]:
+def _repeats(owned, key_of, today: date, which=None) -> dict[int, list[tuple[int, str, int]]]:
     """Cases of the unit that share a key (ID number, place) with another case of any
     committee registered within 12 months of theirs: {case id: [(other id, number, committee)]}.
     """
@@ -167,6 +167,7 @@ def _repeats(owned, key_of, today: date) -> dict[int, list[tuple[int, str, int]]
             Case.status.in_(NOT_ENDED),
             Case.registered_on >= since,
             key_of(mine) != "",
+            *([which(mine), which(theirs)] if which else []),
             other.registered_on >= since - timedelta(days=WINDOW_DAYS),
         )
         .distinct()
@@ -190,8 +191,12 @@ def reasons_for(user: User, unit: Org, today: date | None = None) -> dict[int, d
         db.session.scalars(access.committees_in_scope(user))
     )  # the committees whose case numbers the user may see
     names = dict(db.session.execute(select(Org.id, Org.name)).all())
-    for key, key_of in (("repeat_party", lambda p: p.id_number), ("repeat_place", same_place_key)):
-        for case_id, others in _repeats(owned, key_of, today).items():
+    checks = (
+        ("repeat_party", lambda p: p.id_number, None),
+        ("repeat_place", same_place_key, place_party),
+    )
+    for key, key_of, which in checks:
+        for case_id, others in _repeats(owned, key_of, today, which).items():
             named = [
                 f"{number}（{names[owner]}）" if owner in mine else f"{names[owner]}的案件"
                 for _, number, owner in others[:3]
