@@ -103,6 +103,11 @@ def generate(n: int, committee_ids: list[int], user_id: int) -> None:
         def moment(day: str) -> str:
             return f"({day} || ' 02:00:00.000000')"
 
+    empty = "CAST('{}' AS JSON)" if postgres else "'{}'"  # the events' details
+
+    def padded(expr: str) -> str:  # a number as 14 digits
+        return f"lpad(CAST({expr} AS TEXT), 14, '0')" if postgres else f"printf('%014d', {expr})"
+
     first, count = committee_ids[0], len(committee_ids)
     assert committee_ids == list(range(first, first + count)), "committee ids must be consecutive"
     # Age in days (three years), and a bucket 0..99 choosing the status: recent cases are
@@ -147,7 +152,7 @@ def generate(n: int, committee_ids: list[int], user_id: int) -> None:
             occupation, address, phone, legal_representative, refusal_note)
         SELECT 2 * g + r, g, r, CASE WHEN r = 0 THEN 'applicant' ELSE 'respondent' END,
             'person', '当事人' || g || '-' || r, '汉族',
-            '3301' || substr('00000000000000' || ((g * 2 + r) * 7919 % {ids}), -14, 14),
+            '3301' || {padded(f"(CAST(g AS BIGINT) * 2 + r) * 7919 % {ids}")},
             '', '基准镇' || ((g * 2 + r) % {places}) || '号', '', '', ''
         FROM ({numbers}) AS numbers, (SELECT 0 AS r UNION ALL SELECT 1) AS sides
     """)
@@ -161,11 +166,11 @@ def generate(n: int, committee_ids: list[int], user_id: int) -> None:
         text(f"""
         INSERT INTO case_events (case_id, at, user_id, kind, action, reason, details,
             case_version, prev_hash, hash)
-        SELECT id, {moment("accepted_on")}, {user_id}, 'transition', 'accept', '', '{{}}', 1,
+        SELECT id, {moment("accepted_on")}, {user_id}, 'transition', 'accept', '', {empty}, 1,
             '', '' FROM cases WHERE accepted_on IS NOT NULL
         UNION ALL
         SELECT id, {moment(plus("accepted_on", 10))}, {user_id}, 'transition', {outcome}, '',
-            '{{}}', 1, '', ''
+            {empty}, 1, '', ''
         FROM cases WHERE status IN ('agreed', 'followed_up', 'closed', 'archived',
             'terminated', 'withdrawn')
     """)
@@ -203,10 +208,13 @@ def median_ms(fetch, url: str, repeat: int) -> float:
     return statistics.median(times) * 1000
 
 
-def explain(queries: dict[str, str]) -> None:
-    for name, sql in queries.items():
-        print(f"\n-- EXPLAIN ANALYZE: {name}")
-        for (line,) in db.session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)):
+def explain(queries: dict[str, tuple]) -> None:
+    for name, (sql, parameters) in queries.items():
+        print(f"\n-- EXPLAIN ANALYZE: {name}\n{sql[:300]}")
+        plan = db.session.connection().exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS) " + sql, parameters
+        )
+        for (line,) in plan:
             print("  ", line)
 
 
@@ -290,7 +298,7 @@ def run(url: str, args) -> None:
             explain(heavy_queries(bureau, year))
 
 
-def heavy_queries(bureau: int, year: int) -> dict[str, str]:
+def heavy_queries(bureau: int, year: int) -> dict[str, tuple]:
     """The queries behind the slowest pages, compiled with their parameters, for EXPLAIN."""
     from mediation.models import Org
     from mediation.reports import service as reports
@@ -301,7 +309,7 @@ def heavy_queries(bureau: int, year: int) -> dict[str, str]:
     found = {}
 
     def capture(conn, cursor, statement, parameters, context, executemany):
-        found[f"query {len(found) + 1}"] = cursor.mogrify(statement, parameters).decode()
+        found[f"query {len(found) + 1}"] = (statement, parameters)
 
     from sqlalchemy import event
 

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -32,6 +32,8 @@ class Chained:
 
 class CaseEvent(Chained, Base):
     __tablename__ = "case_events"
+    # The statistics ask which cases have anything on their timeline since a period began.
+    __table_args__ = (Index("ix_case_events_at", "at", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

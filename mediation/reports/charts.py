@@ -31,7 +31,7 @@ def _link(bar: Bar, inner: str) -> str:
 
 def bars(title: str, items: list[Bar], top: float | None = None) -> Markup:
     """A horizontal bar chart: one row per item, label on the left, figure after the bar."""
-    row, label_w, bar_w = 26, 150, 330
+    row, label_w, bar_w = 26, 150, 240
     height = row * len(items) + 8
     top = top or max((b.value for b in items), default=0) or 1
     parts = [
@@ -41,12 +41,13 @@ def bars(title: str, items: list[Bar], top: float | None = None) -> Markup:
     for i, bar in enumerate(items):
         y = 4 + i * row
         length = max(bar.value / top * bar_w, 1 if bar.figure else 0)
+        label = bar.label if len(bar.label) <= 11 else bar.label[:10] + "…"  # full in <title>
         inner = (
-            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="13">'
-            f"{escape(bar.label)}</text>"
+            f'<text x="{label_w - 6}" y="{y + 17}" text-anchor="end" font-size="14">'
+            f"{escape(label)}</text>"
             f'<rect x="{label_w}" y="{y + 4}" width="{length:.1f}" height="16" rx="2" '
             f'fill="{BAR_FILL}"/>'
-            f'<text x="{label_w + length + 6:.1f}" y="{y + 17}" font-size="13">'
+            f'<text x="{label_w + length + 6:.1f}" y="{y + 17}" font-size="14">'
             f"{escape(bar.text)}</text>"
         )
         parts.append(_link(bar, inner))
@@ -56,7 +57,7 @@ def bars(title: str, items: list[Bar], top: float | None = None) -> Markup:
 
 def columns(title: str, items: list[Bar]) -> Markup:
     """A column chart for a series over time (the last twelve months)."""
-    width, height, base = 600, 190, 160
+    width, height, base = 480, 190, 160
     step = width / max(len(items), 1)
     top = max((b.value for b in items), default=0) or 1
     parts = [

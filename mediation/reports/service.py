@@ -44,6 +44,7 @@ from mediation.models import (
     User,
 )
 from mediation.models.base import LOCAL_TZ, local_today
+from mediation.models.case import OPEN_STATUSES
 from mediation.workflow import WorkflowError
 
 KINDS = {"month": "月", "quarter": "季度", "year": "年"}
@@ -266,6 +267,13 @@ def _last_event(action: str):
 
 
 def _facts(committee_ids: list[int], period: Period) -> dict[int, _Facts]:
+    """The facts of every case that can count in the period: accepted in it, open now (so
+    perhaps open at its end), or with something on its timeline since it began (agreed,
+    terminated, withdrawn, reopened, followed up, reported, confirmed). A case accepted
+    before the period that has been ended and untouched since adds nothing to any figure, so
+    a year's report reads the year's cases, not the county's whole history."""
+    since, _ = _utc_bounds(period)
+    touched = select(CaseEvent.case_id).where(CaseEvent.at >= since)
     first_agreement = (
         select(func.min(Agreement.reached_on)).where(Agreement.case_id == Case.id).scalar_subquery()
     )
@@ -277,6 +285,8 @@ def _facts(committee_ids: list[int], period: Period) -> dict[int, _Facts]:
         ).where(
             Case.committee_id.in_(committee_ids), Case.accepted_on.is_not(None),
             Case.accepted_on <= period.end,
+            or_(Case.accepted_on >= period.start, Case.status.in_(OPEN_STATUSES),
+                Case.id.in_(touched)),
         )
     )  # fmt: skip
     return {row[0]: _Facts(*row) for row in rows}
