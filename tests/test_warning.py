@@ -375,3 +375,13 @@ def test_an_organisation_at_one_address_is_no_repeat_place(world):
         for n, user in ((1, "mediator1"), (2, "mediator2"))
     ]
     assert not {c.id for c in made} & set(listed(world))
+
+
+def test_the_list_narrows_to_one_reason(world, login, risky):
+    overdue = case_of(world, 3)
+    cases.apply_action(overdue, world["mediator1"], "accept")
+    overdue.deadline = local_today() - timedelta(days=1)
+    db.session.commit()
+    html = login("auditor0").get("/warning/?reason=overdue").get_data(as_text=True)
+    assert overdue.number in html and risky[0].number not in html
+    assert "共 1 件（超期未结）" in html

@@ -24,8 +24,7 @@ def _unit_form() -> UnitForm:
 
 
 def _refused(refusal: WorkflowError):
-    if refusal.status == 404:
-        abort(404)
+    """The list pages' only refusals are who may look and which unit: 403 or 404."""
     abort(refusal.status)
 
 
