@@ -95,7 +95,7 @@ def generate(n: int, committee_ids: list[int], user_id: int) -> None:
         )
 
         def ago(expr: str) -> str:
-            return f"date('{today.isoformat()}', '-' || ({expr}) || ' days')"
+            return f"date('{today.isoformat()}', (-({expr})) || ' days')"
 
         def plus(day: str, days: int) -> str:
             return f"date({day}, '+{days} days')"

@@ -399,8 +399,9 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
     by_category: dict[Category, Tally] = defaultdict(Tally)
     by_source: dict[Source, Tally] = defaultdict(Tally)
     counts: dict[int, list[tuple[str, int]]] = {}
+    first, last = period.start, period.end  # worked out once, not per case
     for case in facts.values():
-        counts[case.id] = found = _counts(case, period.start, period.end, as_of)
+        counts[case.id] = found = _counts(case, first, last, as_of)
         _add(total, found)
         if case.committee_id in row_of:
             _add(by_unit[row_of[case.committee_id].id], found)
