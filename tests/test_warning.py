@@ -385,3 +385,13 @@ def test_the_list_narrows_to_one_reason(world, login, risky):
     html = login("auditor0").get("/warning/?reason=overdue").get_data(as_text=True)
     assert overdue.number in html and risky[0].number not in html
     assert "共 1 件（超期未结）" in html
+
+
+def test_a_mistyped_query_string_is_no_error(world, login, risky):
+    client = login("auditor0")
+    for query in ("org=abc", "reason=nonsense", "page=x", "page=99", "org=99999"):
+        status = client.get(f"/warning/?{query}").status_code
+        assert status == (404 if query == "org=99999" else 200), query
+    instruct = f"/warning/cases/{risky[0].id}/instruct"
+    junk = client.post(instruct, data={"message": "请处理。", "seen": "abc"})
+    assert junk.status_code == 409 and "请处理。" in junk.get_data(as_text=True)

@@ -19,7 +19,9 @@ def _unit_form() -> UnitForm:
         access.statistics_units(current_user)
     )
     form = UnitForm(request.args, units=units)
-    form.validate()
+    if not form.validate():  # a mistyped query string is ignored, as the case list's is
+        for name in form.errors:
+            form[name].data = None
     return form
 
 
