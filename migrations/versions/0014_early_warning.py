@@ -43,6 +43,8 @@ def upgrade():
     # number and the address.
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.create_index('ix_case_events_at', ['at', 'case_id'], unique=False)
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_accepted', ['accepted_on', 'committee_id'], unique=False)
     with op.batch_alter_table('parties', schema=None) as batch_op:
         batch_op.create_index('ix_parties_id_number', ['id_number', 'case_id'], unique=False)
         batch_op.create_index('ix_parties_address', ['address', 'case_id'], unique=False)
@@ -52,6 +54,8 @@ def downgrade():
     with op.batch_alter_table('parties', schema=None) as batch_op:
         batch_op.drop_index('ix_parties_address')
         batch_op.drop_index('ix_parties_id_number')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_accepted')
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.drop_index('ix_case_events_at')
     with op.batch_alter_table('instructions', schema=None) as batch_op:
