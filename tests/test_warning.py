@@ -231,7 +231,7 @@ def test_a_town_office_sees_only_its_part_of_the_tree(world, login, risky):
     hexi_office = world.offices["hexi"].id
     assert client.get(f"/warning/?org={hexi_office}").status_code == 404
     assert client.get(f"/warning/weekly?org={hexi_office}").status_code == 404
-    assert client.get(f"/warning/cases/{risky[1].id}/instruct").status_code == 404
+    assert client.get(f"/cases/{risky[1].id}/instruct").status_code == 404
 
 
 @pytest.mark.parametrize("username", ["mediator1", "grid1", "admin", "director1"])
@@ -240,7 +240,7 @@ def test_only_auditors_see_early_warning(world, login, risky, username):
     assert client.get("/warning/").status_code == 403
     assert client.get("/warning/weekly").status_code == 403
     assert "预警研判" not in client.get("/cases").get_data(as_text=True)
-    instruct = client.get(f"/warning/cases/{risky[0].id}/instruct").status_code
+    instruct = client.get(f"/cases/{risky[0].id}/instruct").status_code
     assert instruct in (403, 404)
 
 
@@ -253,7 +253,7 @@ def test_instruction_sent_and_answered_both_on_the_timeline(world, login, risky)
     case = risky[0]
     auditor = login("auditor1")
     sent = auditor.post(
-        f"/warning/cases/{case.id}/instruct",
+        f"/cases/{case.id}/instruct",
         data={"message": "请三日内上门走访化解。", "seen": "0"},
     )
     assert sent.status_code == 302
@@ -279,7 +279,7 @@ def test_instruction_sent_and_answered_both_on_the_timeline(world, login, risky)
     [reply] = events(case, EventKind.INSTRUCTION_ANSWERED)
     assert reply.reason == "已上门走访，双方情绪稳定。" and reply.user_id == world["director1"].id
     assert "督办待回复" not in director.get("/todo").get_data(as_text=True)
-    shown = auditor.get(f"/warning/cases/{case.id}/instruct").get_data(as_text=True)
+    shown = auditor.get(f"/cases/{case.id}/instruct").get_data(as_text=True)
     assert "已上门走访，双方情绪稳定。" in shown
     timeline = auditor.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "督办" in timeline and "督办回复" in timeline
@@ -299,11 +299,11 @@ def test_a_second_answer_from_a_stale_page_is_a_conflict(world, login, risky):
 def test_an_instruction_sent_meanwhile_is_a_conflict_and_keeps_the_text(world, login, risky):
     case = risky[0]
     auditor = login("auditor0")
-    page = auditor.get(f"/warning/cases/{case.id}/instruct").get_data(as_text=True)
+    page = auditor.get(f"/cases/{case.id}/instruct").get_data(as_text=True)
     assert 'name="seen"' in page
     warning.send_instruction(case, world["auditor1"], "所里已督办。", 0)
     late = auditor.post(
-        f"/warning/cases/{case.id}/instruct", data={"message": "县局督办：尽快化解。", "seen": "0"}
+        f"/cases/{case.id}/instruct", data={"message": "县局督办：尽快化解。", "seen": "0"}
     )
     html = late.get_data(as_text=True)
     assert late.status_code == 409 and "已有人对该案件发出了新的督办" in html
@@ -321,7 +321,7 @@ def test_who_may_read_and_answer_an_instruction(world, login, risky):
     assert mediator.post(url, data={"answer": "我来回复。", "version": "1"}).status_code == 403
     assert login("auditor1").post(url, data={"answer": "x", "version": "1"}).status_code == 403
     refused = login("mediator1").post(
-        f"/warning/cases/{risky[0].id}/instruct", data={"message": "x", "seen": "0"}
+        f"/cases/{risky[0].id}/instruct", data={"message": "x", "seen": "0"}
     )
     assert refused.status_code == 403
     assert not events(risky[0], EventKind.INSTRUCTION_ANSWERED)
@@ -392,6 +392,6 @@ def test_a_mistyped_query_string_is_no_error(world, login, risky):
     for query in ("org=abc", "reason=nonsense", "page=x", "page=99", "org=99999"):
         status = client.get(f"/warning/?{query}").status_code
         assert status == (404 if query == "org=99999" else 200), query
-    instruct = f"/warning/cases/{risky[0].id}/instruct"
+    instruct = f"/cases/{risky[0].id}/instruct"
     junk = client.post(instruct, data={"message": "请处理。", "seen": "abc"})
     assert junk.status_code == 409 and "请处理。" in junk.get_data(as_text=True)

@@ -9,7 +9,7 @@ from mediation.warning import service
 from mediation.warning.forms import AnswerForm, InstructionForm, UnitForm
 from mediation.workflow import WorkflowError
 
-bp = Blueprint("warning", __name__, url_prefix="/warning")
+bp = Blueprint("warning", __name__)
 
 
 def _unit_form() -> UnitForm:
@@ -30,7 +30,7 @@ def _refused(refusal: WorkflowError):
     abort(refusal.status)
 
 
-@bp.route("/")
+@bp.route("/warning/")
 @login_required
 def index():
     form = _unit_form()
@@ -43,7 +43,7 @@ def index():
     return render_template("warning/index.html", form=form, found=found, reasons=service.REASONS)
 
 
-@bp.route("/weekly")
+@bp.route("/warning/weekly")
 @login_required
 def weekly():
     form = _unit_form()
@@ -54,6 +54,7 @@ def weekly():
     return render_template("warning/weekly.html", form=form, analysis=analysis)
 
 
+# Under /cases/<id>/ so that the case's scope is checked before routing (cases.views).
 @bp.route("/cases/<int:case_id>/instruct", methods=["GET", "POST"])
 @login_required
 def instruct(case_id: int):
@@ -86,7 +87,7 @@ def instruct(case_id: int):
     ), status
 
 
-@bp.route("/instructions/<int:instruction_id>", methods=["GET", "POST"])
+@bp.route("/warning/instructions/<int:instruction_id>", methods=["GET", "POST"])
 @login_required
 def answer(instruction_id: int):
     try:
