@@ -18,7 +18,7 @@ Cases count for the committee that owns them, so a jointly handled case is count
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -406,13 +406,20 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
     by_source: dict[Source, Tally] = defaultdict(Tally)
     counts: dict[int, list[tuple[str, int]]] = {}
     first, last = period.start, period.end  # worked out once, not per case
+    # Cases that add the same to the same rows are added once, times their number: a
+    # county's year has hundreds of thousands of cases but far fewer distinct contributions.
+    alike: Counter = Counter()
     for case in facts.values():
         counts[case.id] = found = _counts(case, first, last, as_of)
+        row = row_of[case.committee_id].id if case.committee_id in row_of else None
+        alike[row, case.category, case.source, tuple(found)] += 1
+    for (row, category, source, found), times in alike.items():
+        found = [(name, n * times) for name, n in found]
         _add(total, found)
-        if case.committee_id in row_of:
-            _add(by_unit[row_of[case.committee_id].id], found)
-        _add(by_category[case.category], found)
-        _add(by_source[case.source], found)
+        if row is not None:
+            _add(by_unit[row], found)
+        _add(by_category[category], found)
+        _add(by_source[source], found)
     return Report(
         unit=unit, period=period, as_of=as_of, total=total,
         by_unit=[(child, by_unit[child.id]) for child in children],
