@@ -33,7 +33,11 @@ class Chained:
 class CaseEvent(Chained, Base):
     __tablename__ = "case_events"
     # The statistics ask which cases have anything on their timeline since a period began.
-    __table_args__ = (Index("ix_case_events_at", "at", "case_id"),)
+    # ... and, per case, the last time of each workflow action (an index-only lookup).
+    __table_args__ = (
+        Index("ix_case_events_at", "at", "case_id"),
+        Index("ix_case_events_case_action", "case_id", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

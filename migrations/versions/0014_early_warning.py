@@ -43,6 +43,7 @@ def upgrade():
     # number and the address.
     with op.batch_alter_table('case_events', schema=None) as batch_op:
         batch_op.create_index('ix_case_events_at', ['at', 'case_id'], unique=False)
+        batch_op.create_index('ix_case_events_case_action', ['case_id', 'action', 'at'], unique=False)
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_accepted', ['accepted_on', 'committee_id'], unique=False)
     with op.batch_alter_table('parties', schema=None) as batch_op:
@@ -57,6 +58,7 @@ def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_accepted')
     with op.batch_alter_table('case_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_events_case_action')
         batch_op.drop_index('ix_case_events_at')
     with op.batch_alter_table('instructions', schema=None) as batch_op:
         batch_op.drop_index('ix_instructions_committee_open')
