@@ -77,6 +77,7 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.portal.views import bp as portal_bp
     from mediation.records.views import bp as records_bp
     from mediation.reports.views import bp as reports_bp
+    from mediation.warning.views import bp as warning_bp
 
     for blueprint in (
         auth_bp,
@@ -88,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
         portal_bp,
         reports_bp,
         oversight_bp,
+        warning_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

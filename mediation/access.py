@@ -36,6 +36,11 @@ def committees_under(unit: Org) -> Select:
     return select(Org).where(Org.kind == OrgKind.COMMITTEE, Org.path.like(f"{unit.path}%"))
 
 
+def committees_in_unit(unit: Org) -> Select:
+    """Ids of the committees at or below a unit."""
+    return committees_under(unit).with_only_columns(Org.id)
+
+
 def cases_visible_to(user: User) -> Select:
     """The query every case page, export and search starts from."""
     query = select(Case)
@@ -262,3 +267,18 @@ def may_answer_review(user: User, case: Case) -> bool:
     """A returned file is answered by those who may add to it: its handlers (the director,
     or a mediator assigned to it)."""
     return may(user, case, HANDLER)
+
+
+def can_read_warnings(user: User) -> bool:
+    """预警研判 is the justice office's view: auditors, over their part of the tree."""
+    return user.role == Role.AUDITOR
+
+
+def may_instruct(user: User, case: Case) -> bool:
+    """督办: an auditor whose scope holds the case sends instructions to its committee."""
+    return user.role == Role.AUDITOR and in_scope(user, case)
+
+
+def may_answer_instruction(user: User, committee_id: int) -> bool:
+    """The director of the committee an instruction was sent to answers it."""
+    return user.role == Role.DIRECTOR and user.org_id == committee_id

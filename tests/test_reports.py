@@ -191,7 +191,14 @@ def test_the_spreadsheet_holds_the_same_figures(world, login, month_of_work):
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert "attachment" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["按单位", "按纠纷类型", "按来源", "按住所地", "按调解员"]
+    assert book.sheetnames == [
+        "按单位",
+        "按纠纷类型",
+        "按来源",
+        "按住所地",
+        "按调解员",
+        "人民调解工作统计表",
+    ]
     sheet = book["按单位"]
     assert "示例县司法局" in sheet["A1"].value and f"{now.year}年" in sheet["A1"].value
     header = [cell.value for cell in sheet[4]]

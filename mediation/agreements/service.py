@@ -35,6 +35,7 @@ from mediation.models.base import local_today, utcnow
 from mediation.models.case import DUE_SOON_DAYS, OPEN_STATUSES
 from mediation.oversight.service import returned_to
 from mediation.records.attachments import store_attachment
+from mediation.warning import service as warning
 from mediation.workflow import WorkflowError
 
 
@@ -405,8 +406,8 @@ CONFIRMATION_REMINDER_DAYS = 7
 def todo_for(user: User) -> dict[str, list]:
     """What needs doing now, for a mediator (the cases assigned to them) or a director (the
     committee's cases): overdue and soon-due cases, follow-ups due, court-confirmation
-    deadlines, agreements waiting for signature, unread reminders, files returned by the
-    justice office's review."""
+    deadlines, agreements waiting for signature, unread reminders, unanswered 督办, files
+    returned by the justice office's review."""
     if not access.works_cases(user):
         return {}
     # The page shows parties and reads agreements per case: load them with the cases, not
@@ -441,11 +442,12 @@ def todo_for(user: User) -> dict[str, list]:
             confirmations.append(case)
     # Files the justice office returned for correction (案卷评查) wait for the answer.
     reviews = list(db.session.scalars(returned_to(mine).order_by(Case.id)))
+    instructions = warning.open_instructions_for(user)
     reminders = list(db.session.scalars(
         select(Reminder).where(Reminder.to_id == user.id, Reminder.read_at.is_(None))
         .options(selectinload(Reminder.sender)).order_by(Reminder.sent_at.desc())))  # fmt: skip
     return {
-        "overdue": overdue, "due_soon": due_soon, "follow_ups": follow_ups,
-        "confirmations": confirmations, "awaiting": awaiting, "reminders": reminders,
-        "reviews": reviews,
+        "instructions": instructions, "overdue": overdue, "due_soon": due_soon,
+        "follow_ups": follow_ups, "confirmations": confirmations, "awaiting": awaiting,
+        "reminders": reminders, "reviews": reviews,
     }  # fmt: skip

@@ -231,3 +231,12 @@ class FilterForm(SubForm):
     date_to = DateField("至", validators=[Optional()])
     overdue = BooleanField("仅看超期")
     mine = BooleanField("仅看我承办的")
+    # Set by the links of the statistics and the early-warning pages, so that a figure's link
+    # lists exactly the cases it counts (mediation/reports/service.py says what each counts).
+    org = IntegerField("单位", validators=[Optional()])
+    accepted_from = DateField("受理日期自", validators=[Optional()])
+    accepted_to = DateField("受理日期至", validators=[Optional()])
+    agreed_from = DateField("首次达成协议日期自", validators=[Optional()])
+    agreed_to = DateField("首次达成协议日期至", validators=[Optional()])
+
+    STATISTICS_FIELDS = ("org", "accepted_from", "accepted_to", "agreed_from", "agreed_to")

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import false, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from mediation import access
 from mediation.extensions import db
-from mediation.models import Case, Party, User
+from mediation.models import Agreement, Case, Org, Party, User
 from mediation.models.base import local_today
 
 
@@ -52,6 +52,25 @@ def filtered(user: User, filters: dict[str, Any]):
         query = query.where(Case.registered_on >= filters["date_from"])
     if filters.get("date_to"):
         query = query.where(Case.registered_on <= filters["date_to"])
+    if filters.get("org"):
+        # The cases a unit's committees own, as the statistics count them (a joint case
+        # counts for its owner only).
+        unit = db.session.get(Org, filters["org"])
+        owners = access.committees_under(unit).with_only_columns(Org.id) if unit else None
+        query = query.where(Case.committee_id.in_(owners) if unit else false())
+    if filters.get("accepted_from"):
+        query = query.where(Case.accepted_on >= filters["accepted_from"])
+    if filters.get("accepted_to"):
+        query = query.where(Case.accepted_on <= filters["accepted_to"])
+    if filters.get("agreed_from") or filters.get("agreed_to"):
+        # The statistics' 调解成功: the case's first agreement was reached in the range.
+        first = func.min(Agreement.reached_on)
+        agreed = select(Agreement.case_id).group_by(Agreement.case_id)
+        if filters.get("agreed_from"):
+            agreed = agreed.having(first >= filters["agreed_from"])
+        if filters.get("agreed_to"):
+            agreed = agreed.having(first <= filters["agreed_to"])
+        query = query.where(Case.id.in_(agreed))
     if filters.get("overdue"):
         query = query.where(Case.overdue_on(local_today()))
     if filters.get("mine"):
@@ -64,6 +83,12 @@ def filtered(user: User, filters: dict[str, Any]):
         named = select(Party.case_id).where(Party.name.like(pattern))
         query = query.where(or_(Case.number.like(pattern), Case.id.in_(named)))
     return query
+
+
+def unit_name(filters: dict[str, Any]) -> str:
+    """The name of the unit a list is narrowed to (by a statistics link), for its heading."""
+    unit = db.session.get(Org, filters["org"]) if filters.get("org") else None
+    return unit.name if unit else ""
 
 
 def list_cases(

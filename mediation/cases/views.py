@@ -17,7 +17,7 @@ from mediation.cases.forms import (
     RefusalForm,
     RightsNoticeForm,
 )
-from mediation.cases.listing import list_cases
+from mediation.cases.listing import list_cases, unit_name
 from mediation.cases.panels import PANEL_FORMS, register_form
 from mediation.forms import choices, new_row_key, place_refusal, refused_status
 from mediation.models import PartyKind, PartyRole, Publicity, Role
@@ -63,7 +63,9 @@ def index():
         before=request.args.get("before"), per_page=current_app.config["CASES_PER_PAGE"],
     )  # fmt: skip
     args = {k: v for k, v in request.args.items() if k not in ("after", "before") and v}
-    return render_template("cases/index.html", form=form, page=page, args=args)
+    return render_template(
+        "cases/index.html", form=form, page=page, args=args, unit_name=unit_name(filters)
+    )
 
 
 def _party_entry_defaults(role: str) -> dict:

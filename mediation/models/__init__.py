@@ -61,6 +61,7 @@ from mediation.models.review import (
 )
 from mediation.models.submission import Submission
 from mediation.models.user import User
+from mediation.models.warning import Instruction
 
 __all__ = [
     "AdminEvent",
@@ -86,6 +87,7 @@ __all__ = [
     "EventKind",
     "FollowUp",
     "GeneratedDocument",
+    "Instruction",
     "InvestigationRecord",
     "JointCommittee",
     "LoginFailure",

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.models.base import Base, UTCDateTime, enum_column, utcnow
@@ -56,6 +56,12 @@ class AuditHead(Base):
 
 class CaseEvent(Chained, Base):
     __tablename__ = "case_events"
+    # The statistics ask which cases have anything on their timeline since a period began.
+    # ... and, per case, the last time of each workflow action (an index-only lookup).
+    __table_args__ = (
+        Index("ix_case_events_at", "at", "case_id"),
+        Index("ix_case_events_case_action", "case_id", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(unique=True)

@@ -134,6 +134,8 @@ class EventKind(Labelled):
     RISK_REASON = "risk_reason", "未采取防控措施的说明"
     CONFIRMATION = "confirmation", "司法确认"
     EXTENSION = "extension", "延长期限"
+    INSTRUCTION = "instruction", "督办"
+    INSTRUCTION_ANSWERED = "instruction_answer", "督办回复"
     REMINDER = "reminder", "催办"
     ADDENDUM = "addendum", "归档后补充说明"
     DOCUMENT = "document", "生成文书"

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.models.base import Base, UTCDateTime, enum_column, local_today
@@ -29,6 +29,11 @@ PERSONAL_FIELDS = ("id_number", "phone")
 
 class Party(Base):
     __tablename__ = "parties"
+    # Early warning looks for the same person (ID number) or place in another dispute.
+    __table_args__ = (
+        Index("ix_parties_id_number", "id_number", "case_id"),
+        Index("ix_parties_address", "address", "case_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from mediation.models.base import local_today
 from mediation.oversight.assessment import COLUMNS as ASSESSMENT_COLUMNS
 from mediation.oversight.assessment import RANKINGS, Assessment
+from mediation.reports.official import CATEGORY_COLUMNS, OUTCOME_COLUMNS, official_rows
 from mediation.reports.service import BREAKDOWN, MEDIATOR, Report, Tally, columns
 
 FORMATS = {"count": "0", "rate": "0.0%", "days": "0.0"}
@@ -33,6 +34,7 @@ def workbook(report: Report) -> io.BytesIO:
     for title, heading, names, tallies, cols in sheets:
         total = report.total if title != "按调解员" else None
         _sheet(book.create_sheet(title), report, heading, names, tallies, cols, total)
+    _official_sheet(book.create_sheet("人民调解工作统计表"), report)
     out = io.BytesIO()
     book.save(out)
     out.seek(0)
@@ -124,3 +126,56 @@ def assessment_workbook(assessment: Assessment, report: Report | None = None) ->
     book.save(out)
     out.seek(0)
     return out
+
+
+def _official_sheet(sheet, report: Report) -> None:
+    """The 人民调解工作统计表 as printed (reports/official.py): grouped headings, one row per
+    unit below and the total."""
+    rows, total = official_rows(report)
+    categories, outcomes = CATEGORY_COLUMNS, OUTCOME_COLUMNS
+    width = 2 + len(categories) + len(outcomes)
+    sheet.append(["人民调解工作统计表"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
+    sheet.append(
+        [
+            f"填报单位：{report.unit.name}",
+            "",
+            "",
+            "",
+            f"统计期间：{report.period.label}",
+            "",
+            "",
+            "",
+            "",
+            "",
+            f"填报日期：{local_today().isoformat()}",
+        ]
+    )
+    sheet.append(
+        ["单位", "受理纠纷合计", "其中按纠纷类型"]
+        + [""] * (len(categories) - 1)
+        + ["调解情况"]
+        + [""] * (len(outcomes) - 1)
+    )
+    sheet.append(["", ""] + [label for _, label, _ in categories + outcomes])
+    sheet.merge_cells(start_row=3, start_column=1, end_row=4, end_column=1)
+    sheet.merge_cells(start_row=3, start_column=2, end_row=4, end_column=2)
+    sheet.merge_cells(start_row=3, start_column=3, end_row=3, end_column=2 + len(categories))
+    sheet.merge_cells(start_row=3, start_column=3 + len(categories), end_row=3, end_column=width)
+    for row in [*rows, total]:
+        sheet.append(
+            [row.name, row["accepted"]] + [row[key] for key, _, _ in categories + outcomes]
+        )
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    for line in (3, 4):
+        for cell in sheet[line]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for n, (_, _, how) in enumerate(categories + outcomes, start=3):
+        letter = get_column_letter(n)
+        sheet.column_dimensions[letter].width = 7
+        for cell in sheet[letter][4:]:
+            cell.number_format = FORMATS[how]
+    sheet.column_dimensions["A"].width = 24
+    sheet.freeze_panes = "C5"

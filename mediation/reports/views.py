@@ -1,14 +1,15 @@
 """The statistics page and its spreadsheet. Thin: parse, call the service, render."""
 
+from functools import partial
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from mediation import access
 from mediation.audit.security import log_now
 from mediation.forms import show_refusal
-from mediation.reports import export, service
+from mediation.reports import charts, export, official, service
 from mediation.reports.forms import StatisticsForm
 from mediation.workflow import WorkflowError
 
@@ -49,7 +50,32 @@ def _report():
 @login_required
 def statistics():
     form, report, status = _report()
-    return render_template("reports/statistics.html", form=form, report=report), status
+    drawn = None
+    if report is not None:
+        trend = service.trend(report.unit, report.period)
+        drawn = charts.report_charts(report, trend, partial(url_for, "cases.index"))
+    return render_template(
+        "reports/statistics.html", form=form, report=report, charts=drawn
+    ), status
+
+
+@bp.route("/statistics/official")
+@login_required
+def official_table():
+    """The 人民调解工作统计表 for the chosen unit and period, laid out for printing."""
+    form, report, status = _report()
+    rows = total = None
+    if report is not None:
+        rows, total = official.official_rows(report)
+    return render_template(
+        "reports/official.html",
+        form=form,
+        report=report,
+        rows=rows,
+        total=total,
+        categories=official.CATEGORY_COLUMNS,
+        outcomes=official.OUTCOME_COLUMNS,
+    ), status
 
 
 @bp.route("/statistics.xlsx")

@@ -1,0 +1,109 @@
+"""The monthly 人民调解工作统计表 in the layout the justice administration files: one row per
+unit one level down and a total, the disputes accepted by category, the outcome, the form of
+the agreements, the people involved, and the risk figures. Printed (A4 landscape) and a sheet
+of the statistics spreadsheet.
+
+The figures are the statistics' own (service.py): 受理 by category sums to 受理; 调解成功 is
+the report's, split by the form of the case's first agreement; 涉及当事人 counts the parties of
+the cases accepted in the period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from mediation import access
+from mediation.extensions import db
+from mediation.models import Agreement, AgreementKind, Case, Category, Org, OrgKind, Party
+from mediation.reports.service import Report, Tally
+
+# Heading groups of the table, then each column: (key, heading, how it is written).
+CATEGORY_COLUMNS = [(c.value, c.label.removesuffix("纠纷"), "count") for c in Category]
+OUTCOME_COLUMNS = [
+    ("successful", "调解成功", "count"),
+    ("success_rate", "成功率", "rate"),
+    ("written", "书面协议", "count"),
+    ("oral", "口头协议", "count"),
+    ("terminated", "调解终止", "count"),
+    ("parties", "涉及当事人（人）", "count"),
+    ("group", "群体性纠纷", "count"),
+    ("police", "报告公安（防止民转刑）", "count"),
+    ("confirm_applied", "申请司法确认", "count"),
+    ("overdue_open", "超期未结", "count"),
+]
+
+
+@dataclass
+class OfficialRow:
+    name: str
+    tally: Tally
+    extra: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def __getitem__(self, key: str):
+        if key in self.extra or not hasattr(self.tally, key):
+            return self.extra[key]
+        return getattr(self.tally, key)
+
+
+def _row_of(unit: Org, committees: list[Org]) -> tuple[list[Org], dict[int, Org]]:
+    children = (
+        [unit] if unit.kind == OrgKind.COMMITTEE else sorted(unit.children, key=lambda o: o.path)
+    )
+    return children, {
+        c.id: child for c in committees for child in children if c.path.startswith(child.path)
+    }
+
+
+def official_rows(report: Report) -> tuple[list[OfficialRow], OfficialRow]:
+    """The table's rows (one per unit below) and its total, for a built report."""
+    unit, period = report.unit, report.period
+    committees = list(db.session.scalars(access.committees_under(unit)))
+    children, row_of = _row_of(unit, committees)
+    tallies = dict((child.id, tally) for child, tally in report.by_unit)
+    rows = {child.id: OfficialRow(child.name, tallies.get(child.id, Tally())) for child in children}
+    total = OfficialRow("合计", report.total)
+    owned = Case.committee_id.in_([c.id for c in committees])
+    accepted = Case.accepted_on.between(period.start, period.end)
+
+    def add(committee_id: int, key: str, n: int) -> None:
+        total.extra[key] += n
+        if committee_id in row_of:
+            rows[row_of[committee_id].id].extra[key] += n
+
+    for committee_id, category, n in db.session.execute(
+        select(Case.committee_id, Case.category, func.count())
+        .where(owned, accepted)
+        .group_by(Case.committee_id, Case.category)
+    ):
+        add(committee_id, category.value, n)
+    for committee_id, n in db.session.execute(
+        select(Case.committee_id, func.count(Party.id))
+        .join(Party, Party.case_id == Case.id)
+        .where(owned, accepted)
+        .group_by(Case.committee_id)
+    ):
+        add(committee_id, "parties", n)
+    # The form of each successful case's first agreement (the one that made it successful).
+    first = (
+        select(Agreement.case_id, func.min(Agreement.reached_on).label("day"))
+        .group_by(Agreement.case_id)
+        .subquery()
+    )
+    kinds = db.session.execute(
+        select(Case.committee_id, Agreement.kind, func.count(func.distinct(Case.id)))
+        .join(first, first.c.case_id == Case.id)
+        .join(Agreement, (Agreement.case_id == Case.id) & (Agreement.reached_on == first.c.day))
+        .where(
+            owned,
+            Case.accepted_on.is_not(None),
+            Case.accepted_on <= period.end,
+            first.c.day.between(period.start, period.end),
+        )
+        .group_by(Case.committee_id, Agreement.kind)
+    )
+    for committee_id, kind, n in kinds:
+        add(committee_id, "written" if kind == AgreementKind.WRITTEN else "oral", n)
+    return [rows[child.id] for child in children], total
