@@ -11,10 +11,10 @@ from mediation.models import Case, CaseStatus
 from mediation.models.base import local_today
 
 from factories import ID_FEMALE, ID_MALE
+from test_documents import scan_pdf
 
 pytestmark = pytest.mark.e2e
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def click_action(page, name: str):
@@ -85,7 +85,7 @@ def test_case_travels_from_registration_to_archive(world, page_as, tmp_path):
 
     # The signed and sealed copy is uploaded: the agreement takes effect.
     scan = tmp_path / "签字盖章协议.pdf"
-    scan.write_bytes(PDF)
+    scan.write_bytes(scan_pdf(1))  # a real page: uploads are rewritten, a stub is refused
     mediator.set_input_files("form[action$='/signed'] input[type=file]", str(scan))
     mediator.check("form[action$='/signed'] input[type=checkbox]")
     mediator.click("form[action$='/signed'] button[type=submit]")
