@@ -70,6 +70,7 @@ def test_registration_double_click_and_back_register_one_case(world, page_as):
         f"已登记案件 {case.number}。",
     )  # fmt: skip
     fill_intake(page)
+    page.fill("#summary", "另一起纠纷：院墙倒塌。")  # another dispute: the same content is one post
     assert_posted_twice_once(page, "form.case-form", Case, 1, "已登记案件")
 
 
@@ -95,6 +96,7 @@ def test_session_record_double_click_and_back_save_one_record(world, page_as):
         SessionRecord, 1, "已保存调解记录",
     )  # fmt: skip
     fill_session(page, case.id)
+    page.fill("#result", "双方同意下周再谈。")  # another session: the same content is one post
     assert_posted_twice_once(page, "form.record-form", SessionRecord, 1, "已保存调解记录")
 
 
@@ -147,4 +149,5 @@ def test_follow_up_double_click_and_back_save_one_follow_up(world, page_as):
         page, submit, re.compile(rf".*/cases/{case.id}$"), FollowUp, 1, "已记录回访"
     )
     fill_follow_up(page, case.id, terms)
+    page.fill("#opinions", "第二次回访，双方无新意见。")  # another visit, not the same post
     assert_posted_twice_once(page, "main form[method=post]", FollowUp, 1, "已记录回访")
