@@ -2,6 +2,7 @@
 static/ under their SHA-256 and only ever served as downloads through the scope check."""
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -38,24 +39,23 @@ def upload_folder() -> Path:
     return folder
 
 
-def attachment_path(attachment: Attachment) -> Path:
+def attachment_path(attachment) -> Path:
+    """Where a stored upload's bytes are (anything with a sha256: attachments, photos)."""
     return upload_folder() / attachment.sha256[:2] / attachment.sha256
 
 
-def store_attachment(
-    case: Case,
-    user: User,
-    upload: FileStorage | None,
-    kind: AttachmentKind,
-    *,
-    commit: bool = True,
-    **link,
-) -> Attachment:
-    """Keep an uploaded file for the case. `link` ties it to a record: session_record_id,
-    investigation_record_id or agreement_id. Refusals name the field `file`."""
-    workflow.ensure_working(case, "上传附件")
-    if not access.may(user, case, access.HANDLER):
-        raise WorkflowError("只有本案调解员或调委会主任可以上传附件。", status=403)
+@dataclass(frozen=True)
+class StoredUpload:
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def store_upload(upload: FileStorage | None) -> StoredUpload:
+    """Check an uploaded file (size, content) and keep it under its SHA-256: the one place
+    uploads are written, for case attachments and grid reports' photos alike. Refusals name
+    the field `file`."""
     if upload is None or not upload.filename:
         raise WorkflowError("请选择要上传的文件。", status=400, field="file")
     limit = current_app.config["MAX_UPLOAD_BYTES"]
@@ -79,9 +79,28 @@ def store_attachment(
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     name = Path(upload.filename.replace("\\", "/")).name[:255] or "附件"
+    return StoredUpload(name, content_type, len(data), digest)
+
+
+def store_attachment(
+    case: Case,
+    user: User,
+    upload: FileStorage | None,
+    kind: AttachmentKind,
+    *,
+    commit: bool = True,
+    **link,
+) -> Attachment:
+    """Keep an uploaded file for the case. `link` ties it to a record: session_record_id,
+    investigation_record_id or agreement_id. Refusals name the field `file`."""
+    workflow.ensure_working(case, "上传附件")
+    if not access.may(user, case, access.HANDLER):
+        raise WorkflowError("只有本案调解员或调委会主任可以上传附件。", status=403)
+    stored = store_upload(upload)
+    name, digest = stored.name, stored.sha256
     attachment = Attachment(
-        case_id=case.id, kind=kind, original_name=name, content_type=content_type,
-        size=len(data), sha256=digest, uploaded_by_id=user.id, **link,
+        case_id=case.id, kind=kind, original_name=name, content_type=stored.content_type,
+        size=stored.size, sha256=digest, uploaded_by_id=user.id, **link,
     )  # fmt: skip
     db.session.add(attachment)
     case.attachments.append(attachment)
