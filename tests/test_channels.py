@@ -196,8 +196,9 @@ def test_declined_application_shows_the_reason_to_the_applicant(world, client):
     areas(world)
     apply(client)
     found = db.session.scalar(select(OnlineApplication))
-    cases.apply_action(found.case, world["director1"], "reject",
-                       reason="已由法院受理", route="请向法院了解进展")  # fmt: skip
+    cases.apply_action(
+        found.case, world["director1"], "reject", reason="已由法院受理", route="请向法院了解进展"
+    )
     follow(client, found.receipt)
     html = client.get("/portal/case").get_data(as_text=True)
     assert "不予受理" in html and "理由：已由法院受理" in html and "请向法院了解进展" in html

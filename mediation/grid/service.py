@@ -3,7 +3,7 @@ or resolve it on the spot (就地化解), the grid × week matrix and the monthl
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +29,7 @@ from mediation.models import (
     Source,
     User,
 )
-from mediation.models.base import local_today, utcnow
+from mediation.models.base import LOCAL_TZ, local_today, utcnow
 from mediation.records.attachments import store_upload
 from mediation.workflow import WorkflowError
 
@@ -284,13 +284,17 @@ class ScreeningCount:
 
 
 def screening_counts(committee_ids: list[int], first: date, last: date) -> list[ScreeningCount]:
-    """排查 per grid worker and grid in a period (by the week's Monday): disputes reported,
-    零上报, reports turned into cases, reports resolved on the spot."""
+    """排查 per grid worker and grid filed in a period (by the Beijing date it was filed):
+    disputes reported, 零上报, reports turned into cases, reports resolved on the spot."""
+    start = datetime.combine(first, time.min, tzinfo=LOCAL_TZ)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=LOCAL_TZ)
     rows = db.session.scalars(
         select(GridReport)
         .join(Grid, GridReport.grid_id == Grid.id)
         .where(
-            Grid.committee_id.in_(committee_ids), GridReport.week >= first, GridReport.week <= last
+            Grid.committee_id.in_(committee_ids),
+            GridReport.created_at >= start.astimezone(UTC),
+            GridReport.created_at < end.astimezone(UTC),
         )
     ).all()
     counts: dict[tuple[int, int], ScreeningCount] = {}

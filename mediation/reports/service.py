@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from mediation import access
 from mediation.extensions import db
+from mediation.grid.service import ScreeningCount, screening_counts
 from mediation.models import (
     Agreement,
     Case,
@@ -420,3 +421,14 @@ def _by_mediator(counts, committee_ids) -> list[tuple[User, Org, Tally]]:
     rows = [(user, user.org, tallies[user.id]) for user in users]
     rows = [r for r in rows if r[2].accepted or r[2].concluded or r[2].open or r[2].withdrawn]
     return sorted(rows, key=lambda r: (r[1].path, -r[2].concluded, r[0].name))
+
+
+# --- Grid 排查 (a section of its own; grid.service counts) -----------------------------------
+
+
+def grid_screening(unit: Org, period: Period) -> list[ScreeningCount]:
+    """排查 per grid worker and grid in the period, for the committees at or below the unit:
+    disputes reported, 零上报, reports turned into cases, reports resolved on the spot
+    (counted by the day they were filed, see grid.service.screening_counts)."""
+    ids = list(db.session.scalars(access.committees_under(unit).with_only_columns(Org.id)))
+    return screening_counts(ids, period.start, period.end)

@@ -48,7 +48,9 @@ def _report():
 @login_required
 def statistics():
     form, report, status = _report()
-    return render_template("reports/statistics.html", form=form, report=report), status
+    screening = service.grid_screening(report.unit, report.period) if report else []
+    page = render_template("reports/statistics.html", form=form, report=report, screening=screening)
+    return page, status
 
 
 @bp.route("/statistics.xlsx")
