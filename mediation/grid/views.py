@@ -6,19 +6,20 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import and_, case, select
 
 from mediation import access
 from mediation.extensions import db
 from mediation.forms import choices, show_refusal
 from mediation.grid import service
 from mediation.grid.forms import GridForm, OpenCaseForm, ReportForm, ResolveForm, ZeroForm
-from mediation.models import GridReport, GridReportOutcome, Org, OrgKind, Role, User
+from mediation.models import GridReport, GridReportKind, GridReportOutcome, Org, OrgKind, Role, User
 from mediation.records.attachments import attachment_path
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("grid", __name__, url_prefix="/grid")
 bp.add_app_template_global(service.week_label, "week_label")
+REPORT, PENDING = GridReportKind.REPORT, GridReportOutcome.PENDING
 
 
 @bp.before_request
@@ -55,7 +56,10 @@ def mine():
         abort(403)
     reports = db.session.scalars(
         access.grid_reports_visible_to(current_user)
-        .order_by(GridReport.outcome != GridReportOutcome.PENDING, GridReport.id.desc())
+        .order_by(
+            case((and_(GridReport.kind == REPORT, GridReport.outcome == PENDING), 0), else_=1),
+            GridReport.id.desc(),
+        )
         .limit(200)
     ).all()
     zero = _zero_form() if access.can_file_grid_reports(current_user) else None
