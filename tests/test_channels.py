@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from mediation.admin import service as admin_service
 from mediation.cases import service as cases
 from mediation.channels import service as channels
 from mediation.extensions import db
@@ -232,3 +233,39 @@ def test_submit_application_service_refuses_an_inactive_committee(world):
             "10.0.0.1",
         )
     assert ID_FEMALE  # the factories' numbers stay valid
+
+
+def test_channel_account_is_not_offered_or_editable_in_admin(world, client, login):
+    areas(world)
+    apply(client)
+    account = db.session.scalar(select(User).where(User.role == Role.CHANNEL))
+    admin = login("admin")
+    assert 'value="channel"' not in admin.get("/admin/users/new").get_data(as_text=True)
+    data = {
+        "username": account.username,
+        "name": "x",
+        "role": Role.MEDIATOR,
+        "org_id": account.org_id,
+        "phone": "",
+        "active": True,
+    }
+    with pytest.raises(WorkflowError, match="系统账户"):
+        admin_service.update_user(world["admin"], account, None, data)
+
+
+def test_admin_sets_what_a_committee_serves_and_the_home_page_lists_it(world, client, login):
+    committee = world.committees["城关"]
+    admin = login("admin")
+    data = {
+        "version": committee.version,
+        "kind": "committee",
+        "name": committee.name,
+        "short_name": "城关",
+        "committee_kind": "village",
+        "deadline_days": 30,
+        "service_area": "解放路、新华街",
+        "active": "y",
+    }
+    assert admin.post(f"/admin/orgs/{committee.id}", data=data).status_code == 302
+    assert "解放路、新华街" in client.get("/").get_data(as_text=True)
+    assert channels.suggest_committee("新华街5号").id == committee.id

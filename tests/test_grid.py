@@ -200,10 +200,14 @@ def test_grid_matrix_shows_reported_zero_and_missing_weeks(world, login, grid, o
     file(world, grid)
     _, rows = grids.matrix(world["auditor0"])
     by_grid = {row.grid.name: row.cells for row in rows}
-    assert by_grid["东街第一网格"][-1] == ("report", 1)
-    assert by_grid["东街第一网格"][-2] == ("zero", 0)
-    assert by_grid["东街第一网格"][-3] == ("none", 0)
-    assert all(cell == ("none", 0) for cell in by_grid["河西一组"])
+    assert by_grid["东街第一网格"][0] == ("report", 1)  # this week first
+    assert by_grid["东街第一网格"][1] == ("zero", 0)
+    assert by_grid["东街第一网格"][2] == ("before", 0)  # set up this week
+    assert by_grid["河西一组"][0] == ("none", 0)
+    grid.created_at -= timedelta(weeks=4)
+    db.session.commit()
+    _, rows = grids.matrix(world["auditor0"])
+    assert rows[0].cells[2] == ("none", 0)  # it existed, and nothing came
     html = login("auditor1").get("/grid/matrix").get_data(as_text=True)
     assert "东街第一网格" in html and "河西一组" not in html  # auditor1: 城关 office only
     assert "零上报" in html and "未上报" in html and "上报 1 件" in html

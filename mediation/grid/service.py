@@ -44,6 +44,11 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def short_week_label(monday: date) -> str:
+    sunday = monday + timedelta(days=6)
+    return f"{monday.month}/{monday.day}–{sunday.month}/{sunday.day}"
+
+
 def week_label(monday: date) -> str:
     sunday = monday + timedelta(days=6)
     return f"{monday.month}月{monday.day}日—{sunday.month}月{sunday.day}日"
@@ -244,17 +249,17 @@ class MatrixRow:
 
 
 def matrix(user: User, weeks: int = MATRIX_WEEKS, today: date | None = None):
-    """Grid × week: for each grid in the user's scope and each of the last `weeks` weeks,
-    whether disputes were reported (and how many), nothing was found (零上报), or nothing
-    was reported at all."""
+    """Grid × week: for each grid in the user's scope and each of the last `weeks` weeks
+    (newest first), whether disputes were reported (and how many), nothing was found
+    (零上报), or nothing was reported at all ("before": the grid did not exist yet)."""
     last = week_of(today or local_today())
-    columns = [last - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    columns = [last - timedelta(weeks=n) for n in range(weeks)]  # newest first
     grids = db.session.scalars(access.grids_visible_to(user).where(Grid.active)).all()
     found: dict[tuple[int, date], list[GridReportKind]] = defaultdict(list)
     if grids:
         rows = db.session.execute(
             select(GridReport.grid_id, GridReport.week, GridReport.kind).where(
-                GridReport.grid_id.in_([g.id for g in grids]), GridReport.week >= columns[0]
+                GridReport.grid_id.in_([g.id for g in grids]), GridReport.week >= columns[-1]
             )
         )
         for grid_id, week, kind in rows:
@@ -262,9 +267,13 @@ def matrix(user: User, weeks: int = MATRIX_WEEKS, today: date | None = None):
     table = []
     for grid in grids:
         row = MatrixRow(grid)
+        since = week_of(grid.created_at.astimezone(LOCAL_TZ).date())
         for week in columns:
             kinds = found.get((grid.id, week), [])
             reports = kinds.count(GridReportKind.REPORT)
+            if not kinds and week < since:
+                row.cells.append(("before", 0))  # the grid was not set up yet
+                continue
             row.cells.append(
                 ("report", reports) if reports else ("zero", 0) if kinds else ("none", 0)
             )

@@ -183,7 +183,7 @@ def matrix():
     if not access.can_see_grid_matrix(current_user):
         abort(403)
     weeks, rows = service.matrix(current_user)
-    labels = [service.week_label(w) for w in weeks]
+    labels = [service.short_week_label(w) for w in weeks]
     return render_template("grid/matrix.html", weeks=weeks, labels=labels, rows=rows)
 
 
