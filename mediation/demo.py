@@ -16,6 +16,7 @@ from mediation.admin.service import create_org
 from mediation.agreements import service as agreements
 from mediation.auth.service import DEMO_PASSWORD
 from mediation.cases import service as cases
+from mediation.channels import service as channels
 from mediation.extensions import db
 from mediation.grid import service as grids
 from mediation.models import (
@@ -229,12 +230,13 @@ def _seed_grids(users: dict[str, User]) -> None:
     db.session.commit()
     admin = users["admin"]
     made = {}
+    today = local_today()
     for short, name, area, worker in GRIDS:
         data = {"committee_id": committees[short].id, "name": name, "area": area,
                 "worker_id": users[worker].id if worker else ""}  # fmt: skip
-        made[name] = grids.create_grid(admin, data)
+        with frozen_time(_at(today - timedelta(weeks=10), 9)):
+            made[name] = grids.create_grid(admin, data)
     first, worker, director = made["东街第一网格"], users["grid1"], users["director1"]
-    today = local_today()
     for weeks_ago in range(6, 0, -1):
         day = grids.week_of(today) - timedelta(weeks=weeks_ago) + timedelta(days=4)
         with frozen_time(_at(day, 16)):
@@ -254,6 +256,15 @@ def _seed_grids(users: dict[str, User]) -> None:
                 grids.open_case(director, report, "刘某", "王某")
             elif weeks_ago != 3:  # week 3: nothing reported at all
                 grids.file_zero_report(worker, first.id, grids.week_of(day))
+    # A resident's online application waiting for 东街's director.
+    channels.submit_application({
+        "name": "钱玉兰", "id_number": "330109196803150026", "phone": "13605710001",
+        "address": "东街社区人民路8号", "other_name": "孙某（楼上住户）", "other_phone": "",
+        "other_address": "东街社区人民路8号402室", "category": Category.NEIGHBOUR,
+        "summary": "楼上住户装修时打穿了我家卫生间的排水管，漏水已经一个星期，找他几次都说没空。",
+        "request": "请对方尽快修好排水管，赔偿吊顶损失。", "place": "东街社区人民路8号",
+        "committee_id": "", "consent": True,
+    }, "demo")  # fmt: skip
 
 
 # How many cases each committee gets, and who registers and handles them there.
