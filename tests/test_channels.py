@@ -269,3 +269,27 @@ def test_admin_sets_what_a_committee_serves_and_the_home_page_lists_it(world, cl
     assert admin.post(f"/admin/orgs/{committee.id}", data=data).status_code == 302
     assert "解放路、新华街" in client.get("/").get_data(as_text=True)
     assert channels.suggest_committee("新华街5号").id == committee.id
+
+
+def test_application_refused_for_a_missing_committee_does_not_count_against_the_limit(
+    world, client
+):
+    areas(world)
+    for _ in range(5):
+        assert apply(client, place="外省某地").status_code == 400
+    assert apply(client).status_code == 302
+
+
+def test_submit_application_service_checks_the_id_number_itself(world):
+    areas(world)
+    with pytest.raises(WorkflowError, match="校验位"):
+        channels.submit_application(
+            application(id_number="330109198510120034") | {"consent": True}, "10.0.0.1"
+        )
+
+
+def test_public_routes_need_no_account_and_the_receipt_page_only_after_applying(world, client):
+    assert client.get("/").status_code == 200
+    assert client.get("/apply").status_code == 200
+    response = client.get("/apply/done")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/apply")

@@ -23,6 +23,7 @@ from mediation.models import (
     User,
 )
 from mediation.portal.service import _hashed, throttle
+from mediation.privacy import id_number_problem, phone_problem
 from mediation.workflow import WorkflowError
 
 # Applications from one address: a family may send two or three in an hour, not more.
@@ -125,13 +126,9 @@ def _new_receipt() -> str:
 
 def submit_application(data: dict[str, Any], address: str) -> OnlineApplication:
     """当事人申请: the application becomes a case (申请, source 当事人申请) of the chosen
-    committee, or of the one the place suggests, registered by the committee's channel
-    account; the director accepts or declines it as any other. Throttled per address."""
-    throttle(
-        {"address": _hashed("apply", address)},
-        APPLY_LIMITS,
-        "同一网络提交的申请过多，请稍后再试，或直接到人民调解委员会申请。",
-    )
+        committee, or of the one the place suggests, registered by the committee's channel
+        account; the director accepts or declines it as any other. Throttled per address
+    (APPLY_LIMITS) once it is complete."""
     if not data.get("consent"):
         raise WorkflowError(
             "申请人民调解须本人自愿，请阅读说明后勾选同意。", status=400, field="consent"
@@ -148,6 +145,17 @@ def submit_application(data: dict[str, Any], address: str) -> OnlineApplication:
             status=400,
             field="committee_id",
         )
+    for name, problem in (("id_number", id_number_problem), ("phone", phone_problem)):
+        found = problem(data.get(name) or "")
+        if found:
+            raise WorkflowError(found, status=400, field=name)
+    # Counted once the application is complete, so correcting a refused form costs nothing;
+    # counted before it is registered, so parallel posts count too.
+    throttle(
+        {"address": _hashed("apply", address)},
+        APPLY_LIMITS,
+        "同一网络提交的申请过多，请稍后再试，或直接到人民调解委员会申请。",
+    )
     case = register_case(channel_user(committee), case_fields(data), _parties(data))
     application = OnlineApplication(
         receipt=_new_receipt(),
