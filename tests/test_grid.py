@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from mediation.extensions import db
 from mediation.grid import service as grids
@@ -160,6 +161,14 @@ def test_grid_report_becomes_a_case_seen_by_the_grid_worker(world, login, grid):
     assert case.registered_by_id == world["director1"].id and "幸福路12号" in case.summary
     html = login("grid1").get(f"/grid/reports/{report.id}").get_data(as_text=True)
     assert "已转为案件" in html and case.number in html and "申请/上报" in html
+
+
+def test_grid_report_photos_go_with_it_into_the_case(world, grid):
+    photo = FileStorage(io.BytesIO(PNG), "现场.png")
+    report = grids.file_report(world["grid1"], report_data(grid), [photo])
+    grids.open_case(world["director1"], report, "张某", "李某")
+    [attachment] = report.case.attachments
+    assert attachment.sha256 == report.photos[0].sha256 and attachment.original_name == "现场.png"
 
 
 def test_grid_report_resolved_locally_seen_by_the_grid_worker(world, login, grid):

@@ -15,6 +15,8 @@ from mediation.audit.service import record_admin_event, record_event
 from mediation.cases.service import register_case
 from mediation.extensions import db
 from mediation.models import (
+    Attachment,
+    AttachmentKind,
     Category,
     EventKind,
     Grid,
@@ -230,6 +232,18 @@ def open_case(
         {"role": PartyRole.RESPONDENT, "kind": PartyKind.PERSON, "name": respondent.strip()},
     ]
     case = register_case(user, report_case_fields(report), parties)
+    for photo in report.photos:  # the same stored file, now also the case's evidence
+        case.attachments.append(
+            Attachment(
+                case_id=case.id,
+                kind=AttachmentKind.PHOTO,
+                original_name=photo.original_name,
+                content_type=photo.content_type,
+                size=photo.size,
+                sha256=photo.sha256,
+                uploaded_by_id=report.reporter_id,
+            )
+        )
     report.outcome = GridReportOutcome.CASE
     report.case = case
     report.handled_by_id, report.handled_at = user.id, utcnow()
