@@ -280,3 +280,14 @@ def test_admin_creates_a_grid_with_a_grid_worker_of_that_committee(world, login)
     response = client.post("/grid/manage", data={**data, "worker_id": ""})
     assert response.status_code == 302
     assert "河西二组" in client.get("/grid/manage").get_data(as_text=True)
+
+
+def test_grid_report_decision_from_a_stale_page_is_refused(world, login, grid):
+    report = file(world, grid)
+    grids.resolve_locally(world["director1"], report, "已化解")
+    response = login("director1").post(
+        f"/grid/reports/{report.id}/case",
+        data={"applicant": "张某", "respondent": "李某", "version": "1"},
+    )
+    assert response.status_code == 409 and "已经处理" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Case)) is None

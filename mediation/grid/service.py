@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from mediation import access
@@ -28,6 +29,7 @@ from mediation.models import (
     PartyKind,
     PartyRole,
     RiskLevel,
+    Role,
     Source,
     User,
 )
@@ -68,7 +70,7 @@ def create_grid(actor: User, data: dict[str, Any]) -> Grid:
         raise WorkflowError("网格须设在人民调解委员会下。", status=400, field="committee_id")
     worker_id = str(data.get("worker_id") or "")
     worker = db.session.get(User, int(worker_id)) if worker_id.isdigit() else None
-    if worker is not None and (worker.role.value != "grid" or worker.org_id != committee.id):
+    if worker is not None and (worker.role != Role.GRID or worker.org_id != committee.id):
         raise WorkflowError("网格员须是该调委会的网格员账户。", status=400, field="worker_id")
     grid = Grid(
         committee=committee,
@@ -193,11 +195,22 @@ def resolve_locally(
     _deciding(user, report, version)
     if not (note or "").strip():
         raise WorkflowError("请写明如何就地化解的。", status=400, field="note")
-    report.outcome = GridReportOutcome.RESOLVED
     report.outcome_note = note.strip()
-    report.handled_by_id, report.handled_at = user.id, utcnow()
+    _decide(user, report, GridReportOutcome.RESOLVED)
     db.session.commit()
     return report
+
+
+def _decide(user: User, report: GridReport, outcome: GridReportOutcome) -> None:
+    """Write the decision now (the versioned row refuses a second decision made at the same
+    time): the case a report becomes is registered only after its decision holds."""
+    report.outcome = outcome
+    report.handled_by_id, report.handled_at = user.id, utcnow()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise WorkflowError("这条上报刚被其他人处理，请查看最新情况。", status=409) from None
 
 
 def report_case_fields(report: GridReport) -> dict[str, Any]:
@@ -231,7 +244,12 @@ def open_case(
         {"role": PartyRole.APPLICANT, "kind": PartyKind.PERSON, "name": applicant.strip()},
         {"role": PartyRole.RESPONDENT, "kind": PartyKind.PERSON, "name": respondent.strip()},
     ]
-    case = register_case(user, report_case_fields(report), parties)
+    _decide(user, report, GridReportOutcome.CASE)
+    try:  # register_case commits the decision with the case
+        case = register_case(user, report_case_fields(report), parties)
+    except WorkflowError:
+        db.session.rollback()
+        raise
     for photo in report.photos:  # the same stored file, now also the case's evidence
         case.attachments.append(
             Attachment(
@@ -244,9 +262,7 @@ def open_case(
                 uploaded_by_id=report.reporter_id,
             )
         )
-    report.outcome = GridReportOutcome.CASE
     report.case = case
-    report.handled_by_id, report.handled_at = user.id, utcnow()
     origin = {"网格员上报": ["", f"{report.grid.name} 第{report.id}号上报"]}
     record_event(case, user, EventKind.EDITED, details={"changes": origin})
     db.session.commit()
