@@ -70,8 +70,10 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.agreements.views import bp as agreements_bp
     from mediation.auth.views import bp as auth_bp
     from mediation.cases.views import bp as cases_bp
+    from mediation.channels.views import bp as channels_bp
     from mediation.documents.views import bp as documents_bp
     from mediation.errors import register_error_pages
+    from mediation.grid.views import bp as grid_bp
     from mediation.handling.views import bp as handling_bp
     from mediation.oversight.views import bp as oversight_bp
     from mediation.portal.views import bp as portal_bp
@@ -81,6 +83,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     for blueprint in (
         auth_bp,
+        channels_bp,
         cases_bp,
         records_bp,
         handling_bp,
@@ -90,6 +93,7 @@ def create_app(config: dict | None = None) -> Flask:
         reports_bp,
         oversight_bp,
         warning_bp,
+        grid_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

@@ -11,6 +11,8 @@ from mediation.models import (
     Case,
     CaseMediator,
     CaseStatus,
+    Grid,
+    GridReport,
     JointCommittee,
     Org,
     OrgKind,
@@ -182,7 +184,8 @@ def can_read_files(user: User, case: Case) -> bool:
 
 
 def can_register(user: User) -> bool:
-    return user.role in (Role.DIRECTOR, Role.MEDIATOR, Role.GRID)
+    # CHANNEL: a committee's online-application account (channels.service), never signed in.
+    return user.role in (Role.DIRECTOR, Role.MEDIATOR, Role.GRID, Role.CHANNEL)
 
 
 def can_assign(user: User, case: Case) -> bool:
@@ -282,3 +285,59 @@ def may_instruct(user: User, case: Case) -> bool:
 def may_answer_instruction(user: User, committee_id: int) -> bool:
     """The director of the committee an instruction was sent to answers it."""
     return user.role == Role.DIRECTOR and user.org_id == committee_id
+
+
+# --- Grids (网格) and their 排查 reports -------------------------------------------------
+
+
+def grids_visible_to(user: User) -> Select:
+    """Grids a user may see: a grid worker their own; a committee's members its grids; an
+    auditor those below their unit; an administrator all (to set them up)."""
+    query = select(Grid).order_by(Grid.committee_id, Grid.name)
+    if user.role == Role.GRID:
+        return query.where(Grid.worker_id == user.id)
+    if user.role in (Role.DIRECTOR, Role.MEDIATOR):
+        return query.where(Grid.committee_id == user.org_id)
+    if user.role == Role.AUDITOR:
+        return query.where(Grid.committee_id.in_(committees_in_scope(user)))
+    if user.role == Role.ADMIN:
+        return query
+    return query.where(False)
+
+
+def grid_reports_visible_to(user: User) -> Select:
+    """A grid worker sees the reports they filed; a committee's members and auditors those of
+    the grids in their scope. Administrators see none (they hold no case data)."""
+    query = select(GridReport).join(Grid, GridReport.grid_id == Grid.id)
+    if user.role == Role.GRID:
+        return query.where(GridReport.reporter_id == user.id)
+    if user.role in (Role.DIRECTOR, Role.MEDIATOR):
+        return query.where(Grid.committee_id == user.org_id)
+    if user.role == Role.AUDITOR:
+        return query.where(Grid.committee_id.in_(committees_in_scope(user)))
+    return query.where(False)
+
+
+def grid_report_or_404(user: User, report_id: int) -> GridReport:
+    report = db.session.scalar(grid_reports_visible_to(user).where(GridReport.id == report_id))
+    if report is None:
+        abort(404)
+    return report
+
+
+def can_file_grid_reports(user: User) -> bool:
+    return user.role == Role.GRID
+
+
+def can_decide_grid_report(user: User, report: GridReport) -> bool:
+    """Turning a report into a case or marking it 就地化解 is the committee director's."""
+    return user.role == Role.DIRECTOR and report.grid.committee_id == user.org_id
+
+
+def can_see_grid_matrix(user: User) -> bool:
+    """Which grids reported (or reported nothing) in which week: directors and auditors."""
+    return user.role in (Role.DIRECTOR, Role.AUDITOR)
+
+
+def can_manage_grids(user: User) -> bool:
+    return user.role == Role.ADMIN

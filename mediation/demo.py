@@ -16,7 +16,9 @@ from mediation.admin.service import create_org
 from mediation.agreements import service as agreements
 from mediation.auth.service import DEMO_PASSWORD
 from mediation.cases import service as cases
+from mediation.channels import service as channels
 from mediation.extensions import db
+from mediation.grid import service as grids
 from mediation.handling import service as handling
 from mediation.models import (
     AgreementKind,
@@ -213,7 +215,68 @@ def seed(rng_seed: int = 20261125) -> bool:
         db.session.add(user)
     db.session.commit()
     _seed_cases(random.Random(rng_seed), _users())
+    _seed_grids(_users())
     return True
+
+
+# What each committee serves (the home page lists it; an application's place suggests it).
+SERVICE_AREAS = {
+    "东街": "东街社区、幸福路、人民路",
+    "城关": "城关镇、解放路、新华街",
+    "河西": "河西村、河西镇、滨河路",
+    "医调": "全县医疗机构、医院、卫生院",
+}
+GRIDS = [
+    # committee short name, grid, area, grid worker
+    ("东街", "东街第一网格", "幸福路1—40号", "grid1"),
+    ("东街", "东街第二网格", "人民路全段", None),
+]
+
+
+def _seed_grids(users: dict[str, User]) -> None:
+    """Service areas, the grids of 东街 (grid1 walks the first), and their last weeks' 排查:
+    零上报 most weeks, one dispute resolved on the spot, one turned into a case."""
+    committees = {o.short_name: o for o in db.session.scalars(select(Org)) if o.short_name}
+    for short, area in SERVICE_AREAS.items():
+        committees[short].service_area = area
+    db.session.commit()
+    admin = users["admin"]
+    made = {}
+    today = local_today()
+    for short, name, area, worker in GRIDS:
+        data = {"committee_id": committees[short].id, "name": name, "area": area,
+                "worker_id": users[worker].id if worker else ""}  # fmt: skip
+        with frozen_time(_at(today - timedelta(weeks=10), 9)):
+            made[name] = grids.create_grid(admin, data)
+    first, worker, director = made["东街第一网格"], users["grid1"], users["director1"]
+    for weeks_ago in range(6, 0, -1):
+        day = grids.week_of(today) - timedelta(weeks=weeks_ago) + timedelta(days=4)
+        with frozen_time(_at(day, 16)):
+            if weeks_ago == 4:
+                report = grids.file_report(worker, {
+                    "grid_id": first.id, "place": "幸福路12号楼下", "parties": "12号楼张、李两户",
+                    "category": Category.NEIGHBOUR, "summary": "两户因楼道堆放杂物争吵。",
+                    "risk_level": RiskLevel.LOW,
+                }, [])  # fmt: skip
+                grids.resolve_locally(director, report, "网格员当场协调，双方同意各自清理杂物。")
+            elif weeks_ago == 2:
+                report = grids.file_report(worker, {
+                    "grid_id": first.id, "place": "幸福路30号", "parties": "房东王某、租户刘某",
+                    "category": Category.CONTRACT, "summary": "租户称房东不退押金，双方争执。",
+                    "risk_level": RiskLevel.MEDIUM,
+                }, [])  # fmt: skip
+                grids.open_case(director, report, "刘某", "王某")
+            elif weeks_ago != 3:  # week 3: nothing reported at all
+                grids.file_zero_report(worker, first.id, grids.week_of(day))
+    # A resident's online application waiting for 东街's director.
+    channels.submit_application({
+        "name": "钱玉兰", "id_number": "330109196803150026", "phone": "13605710001",
+        "address": "东街社区人民路8号", "other_name": "孙某（楼上住户）", "other_phone": "",
+        "other_address": "东街社区人民路8号402室", "category": Category.NEIGHBOUR,
+        "summary": "楼上住户装修时打穿了我家卫生间的排水管，漏水已经一个星期，找他几次都说没空。",
+        "request": "请对方尽快修好排水管，赔偿吊顶损失。", "place": "东街社区人民路8号",
+        "committee_id": "", "consent": True,
+    }, "demo")  # fmt: skip
 
 
 # How many cases each committee gets, and who registers and handles them there.

@@ -17,7 +17,8 @@ class UserForm(BaseForm):
         Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能使用字母、数字、下划线、点和短横线。"),
     ])  # fmt: skip
     name = StringField("姓名", validators=[DataRequired("请填写姓名。"), Length(max=40)])
-    role = SelectField("角色", choices=enum_choices(Role))
+    # The online-application account (Role.CHANNEL) is made by the system, never by hand.
+    role = SelectField("角色", choices=[c for c in enum_choices(Role) if c.value != Role.CHANNEL])
     org_id = SelectField("所属单位", coerce=int, validate_choice=False)
     phone = StringField("联系电话", validators=[Optional(), Length(max=20)])
     active = BooleanField("启用", default=True)
@@ -49,11 +50,13 @@ class OrgForm(BaseForm):
         "办理期限（天）", default=lambda: current_app.config["DEFAULT_DEADLINE_DAYS"],
         validators=[Optional(), NumberRange(1, 365, "办理期限应在1到365天之间。")],
     )  # fmt: skip
+    service_area = StringField("服务的村（社区）、街道", validators=[Optional(), Length(max=300)])
     active = BooleanField("启用", default=True)
 
     def data_dict(self) -> dict:
         return {
             "kind": OrgKind(self.kind.data),
+            "service_area": (self.service_area.data or "").strip(),
             "name": self.name.data.strip(),
             "short_name": (self.short_name.data or "").strip() or None,
             "committee_kind": CommitteeKind(self.committee_kind.data)

@@ -46,6 +46,8 @@ def _check_version(obj, version: int | None) -> None:
 
 
 def _check_role_place(role: Role, org: Org) -> None:
+    if role not in ROLE_ORG_KINDS:  # a committee's online-application account (channels)
+        raise WorkflowError("系统账户由系统创建，不能设置或修改。", status=400, field="role")
     if org.kind not in ROLE_ORG_KINDS[role]:
         places = "、".join(k.label for k in ROLE_ORG_KINDS[role])
         raise WorkflowError(f"“{role.label}”只能设在{places}。", status=400, field="org_id")
@@ -65,7 +67,8 @@ def _org_facts(org: Org) -> dict[str, str]:
     if org.kind == OrgKind.COMMITTEE:
         kind = org.committee_kind.label if org.committee_kind else ""
         facts |= {"简称": org.short_name or "", "调委会类型": kind,
-                  "办理期限（天）": str(org.deadline_days)}  # fmt: skip
+                  "办理期限（天）": str(org.deadline_days),
+                  "服务范围": org.service_area}  # fmt: skip
     return facts
 
 
@@ -122,6 +125,8 @@ def update_user(
 ) -> User:
     _require_admin(actor)
     _check_version(user, version)
+    if user.role not in ROLE_ORG_KINDS:
+        raise WorkflowError("系统账户由系统创建，不能设置或修改。", status=400)
     org = db.session.get(Org, data["org_id"])
     _check_role_place(data["role"], org)
     if user.id == actor.id and (data["role"] != Role.ADMIN or not data["active"]):
@@ -227,6 +232,7 @@ def create_org(actor: User | None, data: dict[str, Any]) -> Org:
         short_name=data.get("short_name") if committee else None,
         committee_kind=data.get("committee_kind") if committee else None,
         deadline_days=data.get("deadline_days") or default_deadline_days(),
+        service_area=data.get("service_area", "") if committee else "",
     )  # fmt: skip
     db.session.add(org)
     db.session.flush()
@@ -249,6 +255,7 @@ def update_org(actor: User, org: Org, version: int | None, data: dict[str, Any])
         org.short_name = data["short_name"]
         org.committee_kind = data["committee_kind"]
         org.deadline_days = data["deadline_days"] or default_deadline_days()
+        org.service_area = data.get("service_area", "")
     org.active = data.get("active", True)
     _log_and_commit(actor, "update_org", f"org:{org.id}", f"修改{org.kind.label} {before['名称']}",
                     _diff(before, _org_facts(org)))  # fmt: skip

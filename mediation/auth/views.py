@@ -47,7 +47,7 @@ def safe_next(target: str | None) -> str:
             and not parts.netloc
         ):
             return target
-    return url_for("cases.home")
+    return url_for("channels.home")
 
 
 def _known_serializer() -> URLSafeTimedSerializer:
@@ -81,7 +81,7 @@ def _remember_browser(response, username: str) -> None:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("cases.home"))
+        return redirect(url_for("channels.home"))
     form = LoginForm()
     error, status, headers = None, 200, {}
     if form.validate_on_submit():
@@ -134,5 +134,5 @@ def password():
         else:
             others = f"其他设备上的{ended}个登录已退出。" if ended else ""
             flash(f"密码已修改。{others}", "success")
-            return redirect(url_for("cases.home"))
+            return redirect(url_for("channels.home"))
     return render_template("auth/password.html", form=form)

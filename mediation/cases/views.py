@@ -44,13 +44,6 @@ def _case_scope_first():
         access.case_or_404(current_user, int(match.group(1)))
 
 
-@bp.route("/")
-def home():
-    if access.is_admin(current_user):
-        return redirect(url_for("admin.users"))
-    return redirect(url_for("cases.index"))
-
-
 @bp.route("/cases")
 def index():
     if not access.can_see_case_lists(current_user):

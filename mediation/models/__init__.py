@@ -10,6 +10,7 @@ from mediation.models.agreement import (
 from mediation.models.audit import AdminEvent, AuditHead, CaseEvent, SecurityEvent
 from mediation.models.base import Base
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
+from mediation.models.channel import Grid, GridPhoto, GridReport, OnlineApplication
 from mediation.models.document import DocumentKind, GeneratedDocument
 from mediation.models.enums import (
     AgreementKind,
@@ -20,6 +21,8 @@ from mediation.models.enums import (
     CommitteeKind,
     ConfirmationResult,
     EventKind,
+    GridReportKind,
+    GridReportOutcome,
     OrgKind,
     OtherAuthority,
     ParticipantKind,
@@ -87,12 +90,18 @@ __all__ = [
     "EventKind",
     "FollowUp",
     "GeneratedDocument",
+    "Grid",
+    "GridPhoto",
+    "GridReport",
+    "GridReportKind",
+    "GridReportOutcome",
     "Instruction",
     "InvestigationRecord",
     "JointCommittee",
     "LoginFailure",
     "LookupFailure",
     "MediatorRelation",
+    "OnlineApplication",
     "Org",
     "OrgKind",
     "OtherAuthority",

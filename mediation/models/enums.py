@@ -22,6 +22,9 @@ class Role(Labelled):
     GRID = "grid", "网格员"
     AUDITOR = "auditor", "司法行政审核人员"
     ADMIN = "admin", "系统管理员"
+    # A committee's own account for what arrives without a person signing in (an online
+    # application): it registers the case; it cannot log in and has no rights.
+    CHANNEL = "channel", "网上申请（系统账户）"
 
 
 class CaseStatus(Labelled):
@@ -205,3 +208,14 @@ class AttachmentKind(Labelled):
     SCAN = "scan", "扫描件"
     SIGNED_AGREEMENT = "signed_agreement", "签字盖章的协议书"
     IDENTITY = "identity", "当事人身份证明"  # bound into the case file (卷宗)
+
+
+class GridReportKind(Labelled):
+    REPORT = "report", "纠纷上报"
+    ZERO = "zero", "零上报（排查未发现纠纷）"
+
+
+class GridReportOutcome(Labelled):
+    PENDING = "pending", "待处理"
+    CASE = "case", "已转为案件"
+    RESOLVED = "resolved", "已就地化解"

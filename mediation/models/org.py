@@ -23,6 +23,9 @@ class Org(Base):
     path: Mapped[str] = mapped_column(String(200), index=True, default="")
     # Days from acceptance within which a case should be concluded (rule 11).
     deadline_days: Mapped[int] = mapped_column(default=30)
+    # Committees only: the villages, communities or streets it serves, separated by 、 (the
+    # public home page lists them, and an online application's place suggests the committee).
+    service_area: Mapped[str] = mapped_column(String(300), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -38,6 +41,10 @@ class Org(Base):
     @property
     def is_committee(self) -> bool:
         return self.kind == OrgKind.COMMITTEE
+
+    @property
+    def areas(self) -> list[str]:
+        return [a.strip() for a in self.service_area.replace(",", "、").split("、") if a.strip()]
 
     @property
     def depth(self) -> int:

@@ -36,6 +36,9 @@ class PortalLookup(Base):
     # True when the party proved who they are with the last six characters of the ID number,
     # False with the phone number.
     by_id_tail: Mapped[bool] = mapped_column(default=False)
+    # True when the case was named by an online application's receipt number: the page then
+    # follows the application and shows nothing about the other parties.
+    by_receipt: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

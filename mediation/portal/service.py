@@ -24,6 +24,7 @@ from mediation.models import (
     DocumentKind,
     GeneratedDocument,
     LookupFailure,
+    OnlineApplication,
     Party,
     PortalLookup,
 )
@@ -67,7 +68,8 @@ CASE_NUMBER = re.compile(r"\(?(?P<year>\d{4})\)?(?P<name>[^\d()]+?调字)第?(?P
 
 
 NOT_A_NUMBER = (
-    "这不是案件编号。案件编号印在人民调解委员会出具的文书上，形如“（2026）东街调字第0026号”。"
+    "这不是案件编号。案件编号印在人民调解委员会出具的文书上，形如“（2026）东街调字第0026号”；"
+    "网上申请的，填写以 SQ 开头的回执号。"
 )
 
 
@@ -104,46 +106,74 @@ def find_party(number: str, proof: str, address: str) -> Party:
     return _find(number, proof, address)[0]
 
 
-def _find(number: str, proof: str, address: str) -> tuple[Party, bool]:
-    """The party of the case numbered `number` whose phone, or ID number's last six
-    characters, is `proof`; else a WorkflowError that says nothing about which was wrong.
-
-    Every attempt is written down before the answer is checked, and the count includes it,
-    so parallel guesses are counted too; a right answer takes its record back. The bool says
-    whether the ID number's tail (rather than the phone) proved it."""
-    typed, proof = number, _proof(proof)
-    if not (typed or "").strip():
-        raise WorkflowError("请填写案件编号。", status=400, field="number")
-    number = normalise_number(typed)
-    if number is None:  # a slip, not a guess: answered without counting it
-        raise WorkflowError(NOT_A_NUMBER, status=400, field="number")
-    if not proof:
-        raise WorkflowError("请填写联系电话或公民身份号码后六位。", status=400, field="proof")
+def throttle(keys: dict[str, str], limits: list[tuple[str, int, timedelta]], refusal: str) -> list:
+    """Count an attempt under each of `keys` (keyed hashes, see _hashed) and refuse with 429
+    when one of `limits` (kind, most attempts, window) is passed. The attempt is written
+    down before anything is answered, and the count includes it, so parallel tries count
+    too; the rows are returned, so a successful lookup can take its attempt back. The case
+    lookup and the online application (channels.service) both count here."""
     now = utcnow()
-    keys = {"case": _hashed("case", number), "address": _hashed("ip", address)}
     db.session.execute(delete(LookupFailure).where(LookupFailure.at < now - KEPT))
     attempt = [LookupFailure(key=key, at=now) for key in keys.values()]
     db.session.add_all(attempt)
     db.session.commit()
-    for kind, limit, window in LIMITS:
+    for kind, limit, window in limits:
         tried = db.session.scalar(select(func.count()).where(
             LookupFailure.key == keys[kind], LookupFailure.at >= now - window
         ))  # fmt: skip
         if tried > limit:
-            raise WorkflowError("查询失败次数过多，请稍后再试，或直接与人民调解委员会联系。",
-                                status=429)  # fmt: skip
-    case = db.session.scalar(select(Case).where(Case.number == number))
+            raise WorkflowError(refusal, status=429)
+    return attempt
+
+
+def _find(number: str, proof: str, address: str) -> tuple[Party, bool, bool]:
+    """The party of the case numbered `number` (a case number, or an online application's
+    receipt number) whose phone, or ID number's last six characters, is `proof`; else a
+    WorkflowError that says nothing about which was wrong, or whether the number exists.
+
+    Every attempt is counted before it is checked (throttle); a right answer takes its
+    record back. The bools say whether the ID number's tail (rather than the phone) proved
+    it, and whether the number was a receipt number."""
+    typed, proof = number, _proof(proof)
+    if not (typed or "").strip():
+        raise WorkflowError("请填写案件编号。", status=400, field="number")
+    number = normalise_number(typed) or normalise_receipt(typed)
+    if number is None:  # a slip, not a guess: answered without counting it
+        raise WorkflowError(NOT_A_NUMBER, status=400, field="number")
+    if not proof:
+        raise WorkflowError("请填写联系电话或公民身份号码后六位。", status=400, field="proof")
+    keys = {"case": _hashed("case", number.upper()), "address": _hashed("ip", address)}
+    attempt = throttle(keys, LIMITS, "查询失败次数过多，请稍后再试，或直接与人民调解委员会联系。")
+    case, by_receipt = _case_named(number)
     found = _matching_party(case, proof) if case is not None else None
     if found is None:
         raise WorkflowError(
-            "案件编号与身份信息不符。请核对人民调解委员会告知您的案件编号，并填写您登记时留下的"
-            "联系电话或公民身份号码后六位。",
+            "案件编号与身份信息不符。请核对人民调解委员会告知您的案件编号（网上申请的，填写回执号），"
+            "并填写您登记时留下的联系电话或公民身份号码后六位。",
             status=400,
         )
     for record in attempt:
         db.session.delete(record)
     db.session.commit()
-    return found
+    return (*found, by_receipt)
+
+
+def normalise_receipt(text: str) -> str | None:
+    """An online application's receipt number as typed (any case, spaces, full-width);
+    None when the text cannot be one."""
+    text = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", text or "")).upper()
+    return text if re.fullmatch(r"SQ[A-Z0-9]{10}", text) else None
+
+
+def _case_named(number: str) -> tuple[Case | None, bool]:
+    """The case a case number or a receipt number names, and whether it was a receipt."""
+    case = db.session.scalar(select(Case).where(Case.number == number))
+    if case is not None:
+        return case, False
+    application = db.session.scalar(
+        select(OnlineApplication).where(OnlineApplication.receipt == number.upper())
+    )
+    return (application.case, True) if application is not None else (None, False)
 
 
 def _matching_party(case: Case, proof: str) -> tuple[Party, bool] | None:
@@ -167,13 +197,14 @@ def _token_hash(token: str) -> str:
 def open_lookup(number: str, proof: str, address: str) -> tuple[PortalLookup, str]:
     """A lookup for the party these answers identify (find_party's refusals otherwise), and
     the random id the browser's cookie keeps for it."""
-    party, by_id_tail = _find(number, proof, address)
+    party, by_id_tail, by_receipt = _find(number, proof, address)
     token = secrets.token_urlsafe(32)
     lookup = PortalLookup(
         token_hash=_token_hash(token),
         case_id=party.case_id,
         party=party,
         by_id_tail=by_id_tail,
+        by_receipt=by_receipt,
         created_at=utcnow(),
     )
     db.session.add(lookup)
@@ -246,14 +277,19 @@ def explanation(case: Case) -> tuple[str, str]:
     if event is not None:
         route = (event.details or {}).get("route", "")
     text = EXPLAINED[case.status]
+    if case.status == S.REJECTED and event is not None and event.reason:
+        text = f"{text}理由：{event.reason}"
     agreement = case.agreement
     if case.status == S.AGREED and agreement is not None and not agreement.is_effective:
         text = "已达成调解协议，请到人民调解委员会签署协议书；各方签名、盖章或按指印后协议生效。"
     return text, route
 
 
-def others(case: Case, party: Party) -> list[str]:
-    """The other parties, masked as on every public page."""
+def others(case: Case, party: Party, by_receipt: bool = False) -> list[str]:
+    """The other parties, masked as on every public page; nothing when the applicant follows
+    an online application by its receipt number."""
+    if by_receipt:
+        return []
     return [public_name(p) for p in case.parties if p.id != party.id]
 
 

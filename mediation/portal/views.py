@@ -56,7 +56,7 @@ def case():
     text, route = service.explanation(current)
     return render_template(
         "portal/case.html", party=party, case=current, steps=service.steps(current),
-        explanation=text, route=route, others=service.others(current, party),
+        explanation=text, route=route, others=service.others(current, party, lookup.by_receipt),
         dates=service.key_dates(current), documents=service.party_documents(current),
         mediators=[m.user.name for m in current.active_mediators],
         minutes=service.LOOKUP_MINUTES, masked=service.masks_other_ids(lookup),

@@ -4,6 +4,7 @@ and only ever served as downloads through the scope check."""
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -55,24 +56,24 @@ def store_file(data: bytes) -> str:
     return digest
 
 
-def attachment_path(attachment: Attachment) -> Path:
+def attachment_path(attachment) -> Path:
+    """Where a stored upload's bytes are (anything with a sha256: attachments, photos)."""
     return upload_folder() / attachment.sha256[:2] / attachment.sha256
 
 
-def store_attachment(
-    case: Case,
-    user: User,
-    upload: FileStorage | None,
-    kind: AttachmentKind,
-    *,
-    commit: bool = True,
-    **link,
-) -> Attachment:
-    """Keep an uploaded file for the case. `link` ties it to a record: session_record_id,
-    investigation_record_id or agreement_id. Refusals name the field `file`."""
-    workflow.ensure_working(case, "上传附件")
-    if not access.may(user, case, access.HANDLER):
-        raise WorkflowError("只有本案调解员或调委会主任可以上传附件。", status=403)
+@dataclass(frozen=True)
+class StoredUpload:
+    name: str
+    content_type: str
+    size: int
+    sha256: str  # of the cleaned copy, which is what is kept
+    original_sha256: str  # of the file as uploaded
+
+
+def store_upload(upload: FileStorage | None) -> StoredUpload:
+    """Check an uploaded file (size, content), clean it of active content and keep the
+    cleaned copy under its SHA-256: the one place uploads are written, for case attachments
+    and grid reports' photos alike. Refusals name the field `file`."""
     if upload is None or not upload.filename:
         raise WorkflowError("请选择要上传的文件。", status=400, field="file")
     limit = current_app.config["MAX_UPLOAD_BYTES"]
@@ -96,14 +97,33 @@ def store_attachment(
     # original's digest stays on record, to match the file the uploader still holds.
     data = clean(data, content_type)
     digest = store_file(data)
-    workflow.lock(case)  # before the insert: simultaneous uploads wait, never deadlock
     name = clean_filename(upload.filename, content_type)
+    return StoredUpload(name, content_type, len(data), digest, original_digest)
+
+
+def store_attachment(
+    case: Case,
+    user: User,
+    upload: FileStorage | None,
+    kind: AttachmentKind,
+    *,
+    commit: bool = True,
+    **link,
+) -> Attachment:
+    """Keep an uploaded file for the case. `link` ties it to a record: session_record_id,
+    investigation_record_id or agreement_id. Refusals name the field `file`."""
+    workflow.ensure_working(case, "上传附件")
+    if not access.may(user, case, access.HANDLER):
+        raise WorkflowError("只有本案调解员或调委会主任可以上传附件。", status=403)
+    stored = store_upload(upload)
+    workflow.lock(case)  # before the insert: simultaneous uploads wait, never deadlock
+    name, digest, original_digest = stored.name, stored.sha256, stored.original_sha256
     attachment = Attachment(
         case_id=case.id,
         kind=kind,
         original_name=name,
-        content_type=content_type,
-        size=len(data),
+        content_type=stored.content_type,
+        size=stored.size,
         sha256=digest,
         original_sha256=original_digest,
         uploaded_by_id=user.id,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from mediation import access
 from mediation.extensions import db
+from mediation.grid.service import ScreeningCount, screening_counts
 from mediation.models import (
     Agreement,
     Case,
@@ -487,3 +488,14 @@ def trend(unit: Org, period: Period, months: int = 12) -> list[tuple[Period, int
     for day, n in rows:
         counts[day.year, day.month] += n
     return [(month, counts[month.year, month.number]) for month in series]
+
+
+# --- Grid 排查 (a section of its own; grid.service counts) -----------------------------------
+
+
+def grid_screening(unit: Org, period: Period) -> list[ScreeningCount]:
+    """排查 per grid worker and grid in the period, for the committees at or below the unit:
+    disputes reported, 零上报, reports turned into cases, reports resolved on the spot
+    (counted by the day they were filed, see grid.service.screening_counts)."""
+    ids = list(db.session.scalars(access.committees_under(unit).with_only_columns(Org.id)))
+    return screening_counts(ids, period.start, period.end)

@@ -54,8 +54,9 @@ def statistics():
     if report is not None:
         trend = service.trend(report.unit, report.period)
         drawn = charts.report_charts(report, trend, partial(url_for, "cases.index"))
+    screening = service.grid_screening(report.unit, report.period) if report else []
     return render_template(
-        "reports/statistics.html", form=form, report=report, charts=drawn
+        "reports/statistics.html", form=form, report=report, charts=drawn, screening=screening
     ), status
 
 

@@ -16,7 +16,6 @@ from test_documents import scan_pdf
 pytestmark = pytest.mark.e2e
 
 
-
 def click_action(page, name: str):
     page.click(f"form[action$='/actions/{name}'] button")
     page.wait_for_load_state()

@@ -208,8 +208,31 @@ window.addEventListener("pageshow", function (e) {
   if (e.persisted) document.querySelectorAll("form[data-sending]").forEach(releaseForm);
 });
 
+// Online application: suggest the committee whose service area the place names (the
+// server does the same when none is chosen); the applicant may still change it.
+function setupCommitteeSuggestion(form) {
+  var place = form.querySelector("#place");
+  var select = form.querySelector("[data-committee-select]");
+  var note = form.querySelector("[data-suggestion]");
+  if (!place || !select) return;
+  var chosenByHand = select.value !== "";
+  select.addEventListener("change", function () { chosenByHand = true; });
+  place.addEventListener("input", function () {
+    if (chosenByHand) return;
+    var best = null, bestLength = 0;
+    Array.prototype.forEach.call(select.options, function (option) {
+      (option.getAttribute("data-areas") || "").split("、").forEach(function (area) {
+        if (area && place.value.indexOf(area) >= 0 && area.length > bestLength) { best = option; bestLength = area.length; }
+      });
+    });
+    select.value = best ? best.value : "";
+    if (note) note.textContent = best ? "按发生地推荐：" + best.textContent + "（可以改选）" : "不选的，按发生地交给服务该地的调委会；您也可以改选。";
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   restoreSentTokens();
+  document.querySelectorAll("form[data-apply]").forEach(setupCommitteeSuggestion);
   document.querySelectorAll("meta[name=clear-draft]").forEach(function (meta) {
     try { sessionStorage.removeItem("draft:" + meta.content); } catch (err) { /* ignore */ }
   });
