@@ -22,7 +22,7 @@ from mediation.models import (
 )
 from mediation.workflow import WorkflowError
 
-from factories import ID_FEMALE, ID_MALE
+from factories import ID_FEMALE, ID_MALE, acknowledge_rights
 
 PHONE = "13812345678"
 
@@ -97,7 +97,7 @@ def test_online_application_arrives_as_submitted_in_the_suggested_committee(worl
     assert case.status == CaseStatus.SUBMITTED and case.source == Source.APPLICATION
     assert case.committee_id == world.committees["东街"].id and found.committee_suggested
     assert case.registered_by.role == Role.CHANNEL and not case.registered_by.is_active
-    assert "东街社区幸福路3号" in case.summary and found.place == "东街社区幸福路3号"
+    assert case.dispute_place == "东街社区幸福路3号" and found.place == "东街社区幸福路3号"
     assert [p.name for p in case.parties] == ["张三", "李四"]
     assert case.parties[0].id_number == ID_MALE
 
@@ -186,9 +186,9 @@ def test_applicant_follows_by_receipt_and_sees_no_other_party(world, client):
 
 def page_text(response, number: str) -> str:
     """The page without what differs between any two requests (the number typed back into
-    its field, the CSRF token)."""
+    its field, the CSRF and submission tokens)."""
     html = response.get_data(as_text=True).replace(number, "")
-    return re.sub(r'name="csrf_token" value="[^"]*"', "", html)
+    return re.sub(r'name="(csrf_token|submission)" value="[^"]*"', "", html)
 
 
 def test_receipt_lookup_never_tells_whether_a_number_exists(world, client):
@@ -217,6 +217,7 @@ def test_accepted_application_shows_its_new_status(world, client):
     areas(world)
     apply(client)
     found = db.session.scalar(select(OnlineApplication))
+    acknowledge_rights(found.case)  # the 权利义务告知书, acknowledged before acceptance
     cases.apply_action(found.case, world["director1"], "accept")
     follow(client, found.receipt, ID_MALE[-6:])
     html = client.get("/portal/case").get_data(as_text=True)
