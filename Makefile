@@ -47,6 +47,7 @@ serve: system-deps-runtime venv
 
 test: system-deps venv
 	$(BIN)/ruff check mediation tests bench
+	$(BIN)/ruff format --check mediation tests bench
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv
