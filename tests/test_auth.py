@@ -409,7 +409,7 @@ def _browser_login(base: str, results: list, barrier: threading.Barrier) -> None
     jar = CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
     html = opener.open(f"{base}/login", timeout=20).read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     body = urllib.parse.urlencode({**RIGHT, "csrf_token": token}).encode()
     barrier.wait(timeout=20)
     try:

@@ -26,7 +26,7 @@ from mediation.workflow import WorkflowError
 
 bp = Blueprint("cases", __name__)
 register_form("rights", lambda case: RightsNoticeForm(formdata=None, prefix="rights"))
-CASE_URL = re.compile(r"^/cases/(\d+)(/|$)")
+CASE_URL = re.compile(r"^/(?:review/)?cases/(\d+)(/|$)")
 
 
 @bp.before_request
