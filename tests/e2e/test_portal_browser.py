@@ -8,21 +8,53 @@ import pytest
 from sqlalchemy import select
 
 from mediation import demo
+from mediation.agreements import service as agreements
 from mediation.documents import service as documents
 from mediation.extensions import db
-from mediation.models import Agreement, Case, CaseStatus, DocumentKind, User
+from mediation.models import (
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    Case,
+    CaseStatus,
+    DocumentKind,
+    Performance,
+    Satisfaction,
+    User,
+)
+from mediation.models.base import local_today
 
 pytestmark = pytest.mark.e2e
 
 
+def _followed_up_case(mediator: User) -> Case:
+    """A demo case just followed up. Which demo cases are at that step depends on today's
+    date (the demo history ends today), so when none is, an agreed one with its written
+    agreement in force is followed up now."""
+    with_agreement = select(Case).join(Agreement, Agreement.case_id == Case.id).order_by(Case.id)
+    case = db.session.scalars(with_agreement.where(Case.status == CaseStatus.FOLLOWED_UP)).first()
+    if case is not None:
+        return case
+    agreed = db.session.scalars(
+        with_agreement.where(
+            Case.status == CaseStatus.AGREED,
+            Agreement.kind == AgreementKind.WRITTEN,
+            Agreement.status == AgreementStatus.EFFECTIVE,
+        )
+    ).first()
+    handler = next((m.user for m in agreed.mediators if m.removed_at is None), mediator)
+    agreements.record_follow_up(agreed, handler, {
+        "visited_on": local_today(), "visited": "、".join(p.name for p in agreed.parties),
+        "satisfaction": Satisfaction.SATISFIED, "opinions": "双方均表示满意。",
+    }, {t.id: (Performance.PERFORMED, "") for t in agreed.agreement.terms})  # fmt: skip
+    return agreed
+
+
 def test_resident_looks_up_their_case_and_prints_the_agreement(app, browser, live, tmp_path):
     assert demo.seed()
-    case = db.session.scalars(
-        select(Case).join(Agreement, Agreement.case_id == Case.id)
-        .where(Case.status == CaseStatus.FOLLOWED_UP).order_by(Case.id)
-    ).first()  # fmt: skip
-    party = next(p for p in case.parties if p.phone and p.is_person)
     mediator = db.session.scalar(select(User).where(User.username == "mediator1"))
+    case = _followed_up_case(mediator)
+    party = next(p for p in case.parties if p.phone and p.is_person)
     handler = next((m.user for m in case.mediators if m.removed_at is None), mediator)
     issued = documents.generate_document(case, handler, DocumentKind.AGREEMENT,
                                          case.agreement.id)  # fmt: skip
