@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from browser import acknowledge_rights
 from sqlalchemy import select
 
 from mediation.extensions import db
@@ -96,6 +97,7 @@ def test_resident_applies_on_a_phone_and_follows_the_acceptance(world, browser, 
         case = db.session.scalar(select(OnlineApplication)).case
         desk.goto("/cases")
         desk.click(f"text={case.number}")
+        acknowledge_rights(desk)  # the 权利义务告知书 before acceptance (rule 15)
         desk.click("button:has-text('受理')")
         assert "已受理" in desk.locator("main").inner_text()
 
