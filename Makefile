@@ -45,10 +45,13 @@ serve: system-deps-runtime venv
 	$(BIN)/flask db upgrade
 	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call mediation:create_app
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist); each has its own databases, its
+# own browser and its own ports, so they never share state. TEST_WORKERS=0 runs it in one.
+TEST_WORKERS ?= 2
 test: system-deps venv
 	$(BIN)/ruff check mediation tests bench
 	$(BIN)/ruff format --check mediation tests bench
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check mediation tests bench
