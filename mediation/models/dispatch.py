@@ -12,8 +12,8 @@ from mediation.models.audit import Chained
 from mediation.models.base import Base, UTCDateTime, enum_column, local_today, utcnow
 from mediation.models.case import Case
 from mediation.models.enums import (
-    Category,
     CaseStatus,
+    Category,
     DeskAction,
     DeskSource,
     RiskLevel,
@@ -140,11 +140,7 @@ class DeskEntry(Base):
     @property
     def is_overdue(self) -> bool:
         """Past the dispatcher's 办理期限 with no outcome yet."""
-        return (
-            self.due_on is not None
-            and not self.has_ended
-            and self.due_on < local_today()
-        )
+        return self.due_on is not None and not self.has_ended and self.due_on < local_today()
 
     @property
     def state(self) -> str:
