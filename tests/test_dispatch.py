@@ -350,3 +350,80 @@ def test_timeline_events_are_in_the_same_commit_as_the_change(world):
         select(CaseEvent).where(CaseEvent.case_id == entry.case_id).order_by(CaseEvent.seq)
     ).all()
     assert events[-1].case_version == entry.case.version  # nothing changed after its event
+
+
+# --- Scope: a window's entries are its office's --------------------------------------------
+
+EVERY_ROLE = ["director1", "mediator1", "grid1", "auditor1", "auditor2", "auditor0", "admin"]
+
+
+def entry_urls(app, entry_id: int) -> list[str]:
+    """Every route of the window that names an entry, so a new one is covered when it lands."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "entry_id" in rule.arguments:
+            with app.test_request_context():
+                urls.append(app.url_for(rule.endpoint, entry_id=entry_id))
+    return sorted(set(urls))
+
+
+def test_the_entry_routes_are_all_found(app, world):
+    urls = entry_urls(app, 7)
+    assert "/desk/7" in urls and "/desk/7/dispatch" in urls and "/desk/7/reply" in urls
+    assert len(urls) >= 7
+
+
+@pytest.mark.parametrize("username", [u for u in EVERY_ROLE if u != "auditor1"])
+def test_only_the_registering_office_reaches_an_entry(app, world, login, username):
+    """Another town's auditor, the bureau, the committee it went to: 404 on every entry URL
+    and method; nothing changes."""
+    entry = dispatched(world)
+    c = login(username)
+    for url in entry_urls(app, entry.id):
+        for method in ("GET", "POST"):
+            response = c.open(url, method=method, data={"message": "x", "text": "x"})
+            assert response.status_code == 404, (username, method, url)
+    assert db.session.scalar(select(func.count()).select_from(Reminder)) == 0
+
+
+def test_the_registering_office_reaches_every_entry_page(app, world, login):
+    entry = dispatched(world)
+    c = login("auditor1")
+    assert c.get(f"/desk/{entry.id}").status_code == 200
+    assert entry.number in text(c.get("/desk/"))
+
+
+@pytest.mark.parametrize("username", EVERY_ROLE)
+def test_the_window_list_and_registration_are_for_justice_office_staff(world, login, username):
+    registered(world)
+    c = login(username)
+    for url in ("/desk/", "/desk/new"):
+        response = c.get(url)
+        if username.startswith("auditor"):
+            assert response.status_code == 200, (username, url)
+        else:
+            assert response.status_code == 403, (username, url)
+    listing = text(c.get("/desk/"))
+    # Another office's window (or the bureau's own) does not list 城关镇's entries.
+    assert ("窗口" + str(local_today().year) in listing and "张三" in listing) == (
+        username == "auditor1"
+    )
+
+
+def test_anonymous_is_sent_to_login(world, client):
+    entry = registered(world)
+    for url in ("/desk/", "/desk/new", f"/desk/{entry.id}"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_another_towns_auditor_gets_404_on_the_dispatched_case(world, login):
+    entry = dispatched(world)
+    assert login("auditor2").get(f"/cases/{entry.case_id}").status_code == 404
+    assert login("director2").get(f"/cases/{entry.case_id}").status_code == 404
+    assert login("auditor0").get(f"/cases/{entry.case_id}").status_code == 200  # the county
+
+
+def test_the_window_nav_is_for_justice_office_staff(world, login):
+    assert "受理窗口" in text(login("auditor1").get("/cases"))
+    assert "受理窗口" not in text(login("director1").get("/cases"))

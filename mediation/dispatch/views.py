@@ -1,6 +1,8 @@
 """受理窗口: the office's list, the desk registration, an entry's page with its steps (交办 or
 转其他机关, 催办, 并口回复) and the printable reply. Thin: parse, call the service, render."""
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -22,12 +24,21 @@ from mediation.models.base import local_today
 from mediation.workflow import WorkflowError, attempt
 
 bp = Blueprint("dispatch", __name__, url_prefix="/desk")
+ENTRY_URL = re.compile(r"^/desk/(\d+)(/|$)")
 
 
 @bp.before_request
 @login_required
 def _require_login():
     return None
+
+
+@bp.before_app_request
+def _entry_scope_first():
+    """An entry of another office is 404 for every method, before routing (as a case is)."""
+    match = ENTRY_URL.match(request.path)
+    if match and current_user.is_authenticated:
+        access.desk_entry_or_404(current_user, int(match.group(1)))
 
 
 def _desk_staff():
