@@ -374,3 +374,9 @@ def dispatch_committees(user: User) -> list[Org]:
     if not can_use_desk(user):
         return []
     return list(db.session.scalars(committees_under(user.org).where(Org.active).order_by(Org.path)))
+
+
+def may_draw_desk_reply(user: User, case: Case) -> bool:
+    """The 办理结果答复书 of a dispatched case is drawn by the window that dispatched it."""
+    desk = getattr(case, "desk_entry", None)
+    return desk is not None and can_use_desk(user) and desk.office_id == user.org_id

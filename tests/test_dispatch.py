@@ -2,6 +2,7 @@
 committee or to a body outside the system, 催办, and the one reply to the source."""
 
 import re
+import subprocess
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from mediation.audit import chain
 from mediation.cases import service as cases
 from mediation.dispatch import service
+from mediation.documents import service as documents
 from mediation.extensions import db
 from mediation.models import (
     Case,
@@ -19,6 +21,7 @@ from mediation.models import (
     DeskAction,
     DeskEntry,
     DeskSource,
+    DocumentKind,
     EventKind,
     PartyRole,
     Reminder,
@@ -272,6 +275,31 @@ def test_the_outcome_is_shown_and_prefills_the_one_reply(world, login):
     with pytest.raises(WorkflowError, match="不能重复答复"):
         service.record_reply(entry, world["auditor1"], local_today(), "电话告知", "再答复")
     assert "已答复" in text(auditor.get("/desk/?show=done"))
+
+
+def test_the_reply_is_drawn_as_a_pdf_by_the_window_only(world, login):
+    """The 答复书 through the documents pipeline: stored, verifiable, read back; never bound
+    into the committee's case file, never drawn by the committee."""
+    entry = dispatched(world)
+    cases.apply_action(entry.case, world["director1"], "reject", "不属调解范围。", "请起诉。")
+    service.record_reply(entry, world["auditor1"], local_today(), "书面答复", "经审查不予受理。")
+    form = {"kind": "dispatch_reply", "source_id": "0"}
+    director = login("director1")
+    assert director.post(f"/cases/{entry.case_id}/documents", data=form).status_code == 403
+    auditor = login("auditor1")
+    assert auditor.post(f"/cases/{entry.case_id}/documents", data=form).status_code == 302
+    page = text(auditor.get(f"/desk/{entry.id}"))
+    link = re.search(r'href="([^"]+\.pdf)" data-reply-pdf', page).group(1)
+    pdf = auditor.get(link).data
+    words = re.sub(r"\s+", "", text_of_pdf(pdf))
+    assert "矛盾纠纷办理结果答复书" in words and "经审查不予受理。" in words
+    assert "城关镇司法所出具" in words and entry.case.number in words
+    assert all(e.kind != DocumentKind.DISPATCH_REPLY for e in documents._bindable(entry.case))
+
+
+def text_of_pdf(pdf: bytes) -> str:
+    done = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+    return done.stdout.decode()
 
 
 def test_a_terminated_case_is_replied_with_the_other_routes(world):

@@ -16,6 +16,7 @@ from mediation import access, workflow
 from mediation.audit.service import apply_changes, record_desk_event, record_event
 from mediation.cases.service import check_parties, new_case
 from mediation.channels.service import suggest_committee
+from mediation.documents.service import documents_of
 from mediation.extensions import db
 from mediation.models import (
     Case,
@@ -23,7 +24,9 @@ from mediation.models import (
     DeskAction,
     DeskEntry,
     DeskSource,
+    DocumentKind,
     EventKind,
+    GeneratedDocument,
     Org,
     PartyKind,
     PartyRole,
@@ -363,6 +366,15 @@ def record_reply(entry: DeskEntry, user: User, on: date | None, how: str, text: 
     record_desk_event(entry, user, DeskAction.REPLIED, reason=text, details=details)
     db.session.commit()
     return entry
+
+
+def reply_documents(entry: DeskEntry) -> list[GeneratedDocument]:
+    """The stored PDF versions of a dispatched entry's 答复书 (documents pipeline), newest
+    first."""
+    if entry.case is None:
+        return []
+    found = documents_of(entry.case)
+    return [d for d in found if d.kind == DocumentKind.DISPATCH_REPLY]
 
 
 # --- The window's list (我交办的) ----------------------------------------------------------

@@ -113,6 +113,7 @@ def _render(entry, status: int = 200, error_key: str = "", **given):
         error_key=error_key,
         outcome=service.outcome_of(entry),
         may_remind=service.may_remind(current_user, entry),
+        reply_documents=service.reply_documents(entry),
         case_in_scope=entry.case is not None and access.in_scope(current_user, entry.case),
     )
     return page, status
