@@ -20,6 +20,7 @@ from mediation.models import (
     Category,
     DeskAction,
     DeskEntry,
+    DeskEvent,
     DeskSource,
     DocumentKind,
     EventKind,
@@ -455,3 +456,12 @@ def test_another_towns_auditor_gets_404_on_the_dispatched_case(world, login):
 def test_the_window_nav_is_for_justice_office_staff(world, login):
     assert "受理窗口" in text(login("auditor1").get("/cases"))
     assert "受理窗口" not in text(login("director1").get("/cases"))
+
+
+def test_deleting_a_step_of_the_desk_history_is_caught(world):
+    entry = registered(world)
+    service.send_outside(entry, world["auditor1"], "县信访局", local_today(), "函件移送")
+    newest = db.session.scalar(select(DeskEvent).order_by(DeskEvent.seq.desc()).limit(1))
+    db.session.delete(newest)
+    db.session.commit()
+    assert any("被截断" in p or "删除" in p for p in chain.verify())
