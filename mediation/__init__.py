@@ -71,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.auth.views import bp as auth_bp
     from mediation.cases.views import bp as cases_bp
     from mediation.channels.views import bp as channels_bp
+    from mediation.dispatch.views import bp as dispatch_bp
     from mediation.documents.views import bp as documents_bp
     from mediation.errors import register_error_pages
     from mediation.grid.views import bp as grid_bp
@@ -94,6 +95,7 @@ def create_app(config: dict | None = None) -> Flask:
         oversight_bp,
         warning_bp,
         grid_bp,
+        dispatch_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

@@ -11,6 +11,7 @@ from mediation.models import (
     Case,
     CaseMediator,
     CaseStatus,
+    DeskEntry,
     Grid,
     GridReport,
     JointCommittee,
@@ -341,3 +342,41 @@ def can_see_grid_matrix(user: User) -> bool:
 
 def can_manage_grids(user: User) -> bool:
     return user.role == Role.ADMIN
+
+
+# --- The justice office's window (受理窗口, dispatch) --------------------------------------
+
+
+def can_use_desk(user: User) -> bool:
+    """Staff of a 司法所 or the 司法局 register disputes brought to them and hand them on."""
+    return user.role == Role.AUDITOR
+
+
+def desk_entries_visible_to(user: User) -> Select:
+    """A window's entries are its office's: every auditor of that office, nobody else (a
+    committee sees a dispatched case on its own case page, not the office's list)."""
+    query = select(DeskEntry)
+    if not can_use_desk(user):
+        return query.where(False)
+    return query.where(DeskEntry.office_id == user.org_id)
+
+
+def desk_entry_or_404(user: User, entry_id: int) -> DeskEntry:
+    entry = db.session.scalar(desk_entries_visible_to(user).where(DeskEntry.id == entry_id))
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def dispatch_committees(user: User) -> list[Org]:
+    """The committees a window may dispatch to (交办): the active ones in the office's scope;
+    the dispatcher then reads the case through their ordinary scope, never edits it."""
+    if not can_use_desk(user):
+        return []
+    return list(db.session.scalars(committees_under(user.org).where(Org.active).order_by(Org.path)))
+
+
+def may_draw_desk_reply(user: User, case: Case) -> bool:
+    """The 办理结果答复书 of a dispatched case is drawn by the window that dispatched it."""
+    desk = getattr(case, "desk_entry", None)
+    return desk is not None and can_use_desk(user) and desk.office_id == user.org_id

@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
 from mediation.extensions import db
-from mediation.models import AdminEvent, AuditHead, Case, CaseEvent, SecurityEvent
+from mediation.models import AdminEvent, AuditHead, Case, CaseEvent, DeskEvent, SecurityEvent
 from mediation.models.audit import GENESIS, Chained
 from mediation.models.base import utcnow
 
 MIN_KEY_BYTES = 32
-CHAINED: tuple[type[Chained], ...] = (CaseEvent, AdminEvent, SecurityEvent)
+CHAINED: tuple[type[Chained], ...] = (CaseEvent, AdminEvent, SecurityEvent, DeskEvent)
 _PENDING = "audit_checkpoint"  # session.info: the head this transaction will commit
 _CHANGED = "audit_changed_cases"  # session.info: cases updated in this transaction
 _RECORDED = "audit_case_versions"  # session.info: {case id: version its newest event records}
@@ -214,11 +214,13 @@ def describe(entry: Chained, numbers: dict[int, str]) -> str:
         return f"案件 {number} 的时间线记录（序号 {entry.seq}，{entry.kind.label}）"
     if isinstance(entry, AdminEvent):
         return f"管理操作日志（序号 {entry.seq}）"
+    if isinstance(entry, DeskEvent):
+        return f"受理窗口登记 {entry.entry_id} 的记录（序号 {entry.seq}，{entry.action.label}）"
     return f"安全日志（序号 {entry.seq}）"
 
 
 def _whole_chain() -> Iterator[Chained]:
-    """Every entry of the three tables in order of number: three ordered reads, merged."""
+    """Every entry of the chained tables in order of number: one ordered read each, merged."""
     streams = [
         db.session.scalars(select(model).options(lazyload("*")).order_by(model.seq))
         for model in CHAINED
@@ -293,7 +295,7 @@ def verify(extra_checkpoints: list[str] = ()) -> list[str]:
 
 def verify_window(entries: list[Chained]) -> list[str]:
     """The entries a page shows, checked cheaply: each one's keyed hash, and no number
-    missing from the whole chain between the oldest and the newest of them (three counts).
+    missing from the whole chain between the oldest and the newest of them (one count per table).
     `flask audit-verify` checks everything."""
     if not entries:
         return []

@@ -8,7 +8,17 @@ from sqlalchemy import select
 
 from mediation.audit import chain
 from mediation.extensions import db
-from mediation.models import AdminEvent, Case, CaseEvent, CaseStatus, EventKind, User
+from mediation.models import (
+    AdminEvent,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    DeskAction,
+    DeskEntry,
+    DeskEvent,
+    EventKind,
+    User,
+)
 from mediation.models.base import LOCAL_TZ, Labelled
 from mediation.privacy import mask_id_number, mask_phone
 
@@ -70,6 +80,22 @@ def record_event(
         to_status=to_status,
         reason=reason,
         details=details or {},
+    )
+    chain.append(event)
+    return event
+
+
+def record_desk_event(
+    entry: DeskEntry,
+    user: User,
+    action: DeskAction,
+    *,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> DeskEvent:
+    """Append a step to a desk entry's history (受理窗口), in the caller's transaction."""
+    event = DeskEvent(
+        entry_id=entry.id, user_id=user.id, action=action, reason=reason, details=details or {}
     )
     chain.append(event)
     return event

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from mediation import access
 from mediation.extensions import db
-from mediation.models import Agreement, Case, Org, Party, User
+from mediation.models import Agreement, Case, DeskEntry, Org, Party, User
 from mediation.models.base import local_today
 
 
@@ -110,7 +110,12 @@ def list_cases(
         db.session.scalars(
             query.order_by(*order)
             .limit(per_page + 1)
-            .options(selectinload(Case.parties), selectinload(Case.mediators))
+            .options(
+                selectinload(Case.parties),
+                selectinload(Case.mediators),
+                # "Dispatched by X (office)" on the row: the window's dispatch, if any.
+                selectinload(Case.desk_entry).selectinload(DeskEntry.dispatched_by),
+            )
         )
     )
     more = len(rows) > per_page

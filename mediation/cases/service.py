@@ -79,7 +79,7 @@ def allocate_number(committee: Org, year: int) -> int:
     return seq
 
 
-def _check_parties(parties: list[dict[str, Any]]) -> None:
+def check_parties(parties: list[dict[str, Any]]) -> None:
     roles = {p["role"] for p in parties}
     if PartyRole.APPLICANT not in roles:
         raise WorkflowError("请至少填写一名申请人。", status=400, field="parties")
@@ -113,8 +113,18 @@ def register_case(user: User, fields: dict[str, Any], parties: list[dict[str, An
     """受理登记: a new case in the user's committee, numbered, waiting to be accepted."""
     if not access.can_register(user):
         raise WorkflowError("您的账户不能登记案件。", status=403)
-    _check_parties(parties)
-    committee = user.org
+    case = new_case(user, user.org, fields, parties)
+    db.session.commit()
+    return case
+
+
+def new_case(
+    user: User, committee: Org, fields: dict[str, Any], parties: list[dict[str, Any]]
+) -> Case:
+    """A case registered by the user in the committee's list (申请), numbered, with its
+    登记 event, in the caller's transaction: the caller has asked who may register it and
+    commits (a committee's own intake above; a justice office's 交办 in dispatch)."""
+    check_parties(parties)
     fields = _reported_by(user, fields)
     registered_on = fields.get("registered_on") or local_today()
     year = registered_on.year
@@ -135,7 +145,6 @@ def register_case(user: User, fields: dict[str, Any], parties: list[dict[str, An
     db.session.add(case)
     db.session.flush()
     record_event(case, user, EventKind.CREATED, to_status=case.status)
-    db.session.commit()
     return case
 
 
@@ -158,7 +167,7 @@ def update_case(
     if case.version != version:
         raise ConflictError(events_since(case, version))
     parties = _with_unseen(case, parties, set(seen))
-    _check_parties(parties)
+    check_parties(parties)
     changes = apply_changes(case, _reported_by(user, fields), CASE_LABELS)
     changes.update(_sync_parties(case, parties))
     if not changes:

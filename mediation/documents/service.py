@@ -101,6 +101,9 @@ def entries(case: Case) -> list[Entry]:
     for a in case.agreements:
         if a.is_effective and a.kind == AgreementKind.WRITTEN:  # rule 16: written only
             found.append(Entry(K.CONFIRMATION, a.id, a, K.CONFIRMATION.label))
+    desk = getattr(case, "desk_entry", None)  # dispatched by a justice office's window
+    if desk is not None and desk.is_replied:
+        found.append(Entry(K.DISPATCH_REPLY, 0, desk, K.DISPATCH_REPLY.label))
     return found
 
 
@@ -114,6 +117,8 @@ def find_entry(case: Case, kind: DocumentKind, source_id: int = 0) -> Entry:
 def may_generate(user: User, case: Case, kind: DocumentKind) -> bool:
     """The case's handlers draw its documents; the case file is also for auditors in scope,
     on demand, and for the director once the case is closed."""
+    if kind == K.DISPATCH_REPLY:  # the window's own letter, drawn by its office
+        return access.may_draw_desk_reply(user, case)
     if kind == K.CASE_FILE:
         if user.role == Role.AUDITOR:
             return access.in_scope(user, case)
@@ -212,6 +217,8 @@ def generate_document(
             raise WorkflowError(
                 "卷宗由结案后的调委会主任、本案调解员或司法行政审核人员生成。", status=403
             )
+        if kind == K.DISPATCH_REPLY:
+            raise WorkflowError("答复书由交办的司法所（司法局）窗口生成。", status=403)
         raise WorkflowError("只有本案调解员或调委会主任可以生成文书。", status=403)
     document = _issue(case, user, kind, source_id)
     db.session.commit()
@@ -370,7 +377,11 @@ def _bindable(case: Case) -> list[Entry]:
     """The entries a case file binds: a court confirmation application only when the
     parties applied (a confirmation is on record for that agreement)."""
     applied = {c.agreement_id for c in case.confirmations}
-    return [e for e in entries(case) if e.kind != K.CONFIRMATION or e.source_id in applied]
+    return [
+        e
+        for e in entries(case)
+        if (e.kind != K.CONFIRMATION or e.source_id in applied) and e.kind != K.DISPATCH_REPLY
+    ]
 
 
 def _rights_notice_kinds() -> set[DocumentKind]:

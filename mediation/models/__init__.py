@@ -11,6 +11,7 @@ from mediation.models.audit import AdminEvent, AuditHead, CaseEvent, SecurityEve
 from mediation.models.base import Base
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
 from mediation.models.channel import Grid, GridPhoto, GridReport, OnlineApplication
+from mediation.models.dispatch import DeskEntry, DeskEvent
 from mediation.models.document import DocumentKind, GeneratedDocument
 from mediation.models.enums import (
     AgreementKind,
@@ -20,6 +21,8 @@ from mediation.models.enums import (
     Category,
     CommitteeKind,
     ConfirmationResult,
+    DeskAction,
+    DeskSource,
     EventKind,
     GridReportKind,
     GridReportOutcome,
@@ -86,6 +89,10 @@ __all__ = [
     "CommitteeKind",
     "ConfirmationResult",
     "CourtConfirmation",
+    "DeskAction",
+    "DeskEntry",
+    "DeskEvent",
+    "DeskSource",
     "DocumentKind",
     "EventKind",
     "FollowUp",

@@ -23,6 +23,9 @@ class DocumentKind(Labelled):
     TERMINATION = "termination", "调解终止告知书"
     FOLLOW_UP = "follow_up", "回访记录"
     CONFIRMATION = "confirmation", "司法确认申请书"
+    # The justice office's reply to whoever brought a dispatched dispute (并口回复); its own
+    # letter, not the committee's: never bound into the case file.
+    DISPATCH_REPLY = "dispatch_reply", "矛盾纠纷办理结果答复书"
     CASE_FILE = "case_file", "卷宗"
 
 

@@ -140,6 +140,8 @@ class EventKind(Labelled):
     INSTRUCTION = "instruction", "督办"
     INSTRUCTION_ANSWERED = "instruction_answer", "督办回复"
     REMINDER = "reminder", "催办"
+    DISPATCHED = "dispatched", "交办"
+    DESK_REPLY = "desk_reply", "答复来源（并口回复）"
     ADDENDUM = "addendum", "归档后补充说明"
     DOCUMENT = "document", "生成文书"
     VIEWED_PERSONAL = "viewed_personal", "查看完整个人信息"
@@ -219,3 +221,24 @@ class GridReportOutcome(Labelled):
     PENDING = "pending", "待处理"
     CASE = "case", "已转为案件"
     RESOLVED = "resolved", "已就地化解"
+
+
+class DeskSource(Labelled):
+    """Who brought a dispute to a justice office's or the bureau's desk (受理窗口)."""
+
+    VISIT = "visit", "来访"
+    CALL = "call", "来电"
+    PETITION = "petition", "信访"
+    DEPARTMENT = "department", "部门转来"
+    OTHER = "other", "其他"
+
+
+class DeskAction(Labelled):
+    """What happened to a desk entry; each is one entry of its history (audit chain)."""
+
+    REGISTERED = "registered", "窗口登记"
+    DISPATCHED = "dispatched", "交办"
+    SENT_OUTSIDE = "sent_outside", "转其他机关办理"
+    OUTSIDE_ANSWERED = "outside_answered", "其他机关答复"
+    REMINDED = "reminded", "催办"
+    REPLIED = "replied", "答复来源"
