@@ -318,7 +318,7 @@ def test_a_referred_intake_asks_for_the_referral_fields_next_to_them(world, logi
     response = login("director1").post("/cases/new", data=intake(dispute_place="东街3号"))
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    for message in ("委派、移交的案件请填写委派、移交单位的名称。",
+    for message in ("委派、移交的案件请填写移交单位名称。",
                     "委派、移交的案件请填写对方的文号或案号。",
                     "委派、移交的案件请填写委派、移交日期。"):  # fmt: skip
         assert message in page

@@ -189,7 +189,7 @@ class CaseForm(EditForm):
 
     def validate_source_detail(self, field):
         if self._referred() and not (field.data or "").strip():
-            raise ValidationError("委派、移交的案件请填写委派、移交单位的名称。")
+            raise ValidationError("委派、移交的案件请填写移交单位名称。")
 
     def validate_reference_number(self, field):
         if self._referred() and not (field.data or "").strip():
