@@ -24,6 +24,7 @@ from mediation.models.enums import (
     DeskAction,
     DeskSource,
     EventKind,
+    FeedbackMethod,
     GridReportKind,
     GridReportOutcome,
     OrgKind,
@@ -56,6 +57,7 @@ from mediation.models.org import Org
 from mediation.models.party import Party
 from mediation.models.portal import LookupFailure, PortalLookup
 from mediation.models.record import Attachment, InvestigationRecord, Participant, SessionRecord
+from mediation.models.referral import Referral
 from mediation.models.review import (
     CaseReview,
     ReviewAnswer,
@@ -95,6 +97,7 @@ __all__ = [
     "DeskSource",
     "DocumentKind",
     "EventKind",
+    "FeedbackMethod",
     "FollowUp",
     "GeneratedDocument",
     "Grid",
@@ -123,6 +126,7 @@ __all__ = [
     "Publicity",
     "Recusal",
     "RecusalDecision",
+    "Referral",
     "Reminder",
     "ReviewAnswer",
     "ReviewSample",

@@ -26,6 +26,7 @@ class DocumentKind(Labelled):
     # The justice office's reply to whoever brought a dispatched dispute (并口回复); its own
     # letter, not the committee's: never bound into the case file.
     DISPATCH_REPLY = "dispatch_reply", "矛盾纠纷办理结果答复书"
+    FEEDBACK = "feedback", "人民调解情况反馈函"
     CASE_FILE = "case_file", "卷宗"
 
 
