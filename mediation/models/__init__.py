@@ -9,12 +9,14 @@ from mediation.models.agreement import (
 )
 from mediation.models.audit import AdminEvent, AuditHead, CaseEvent, SecurityEvent
 from mediation.models.base import Base
+from mediation.models.calendar import Appointment
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
 from mediation.models.channel import Grid, GridPhoto, GridReport, OnlineApplication
 from mediation.models.document import DocumentKind, GeneratedDocument
 from mediation.models.enums import (
     AgreementKind,
     AgreementStatus,
+    AppointmentStatus,
     AttachmentKind,
     CaseStatus,
     Category,
@@ -72,6 +74,8 @@ __all__ = [
     "AgreementKind",
     "AgreementStatus",
     "AgreementTerm",
+    "Appointment",
+    "AppointmentStatus",
     "Attachment",
     "AttachmentKind",
     "AuditHead",

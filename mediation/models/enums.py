@@ -145,6 +145,9 @@ class EventKind(Labelled):
     VIEWED_PERSONAL = "viewed_personal", "查看完整个人信息"
     REVIEW = "review", "案卷评查"
     REVIEW_ANSWER = "review_answer", "评查补正"
+    APPOINTMENT = "appointment", "安排调解"
+    APPOINTMENT_CHANGED = "appointment_changed", "调整调解安排"
+    APPOINTMENT_CANCELLED = "appointment_cancelled", "取消调解安排"
 
 
 class ParticipantKind(Labelled):
@@ -219,3 +222,9 @@ class GridReportOutcome(Labelled):
     PENDING = "pending", "待处理"
     CASE = "case", "已转为案件"
     RESOLVED = "resolved", "已就地化解"
+
+
+class AppointmentStatus(Labelled):
+    SCHEDULED = "scheduled", "已安排"
+    HELD = "held", "已举行"
+    CANCELLED = "cancelled", "已取消"
