@@ -67,7 +67,10 @@ class AppointmentForm(BaseForm):
 class CancelForm(BaseForm):
     reason = TextAreaField(
         "取消的原因",
-        validators=[DataRequired("请填写取消的原因。"), Length(max=1000, message="不能超过1000个字。")],
+        validators=[
+            DataRequired("请填写取消的原因。"),
+            Length(max=1000, message="不能超过1000个字。"),
+        ],
         filters=[_strip],
     )
     version = HiddenField()

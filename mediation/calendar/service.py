@@ -86,11 +86,10 @@ class Clash:
 
     @property
     def message(self) -> str:
-        taken = "已有安排" if self.field == "mediator_ids" else "已被占用"
-        return (
-            f"{self.what}在{when(self.other)}{taken}：{self.other.case.number}"
-            f"（{self.other.place}）。"
-        )
+        head = f"{self.what}在{when(self.other)}"
+        if self.field == "mediator_ids":
+            return f"{head}已有安排：{self.other.case.number}（{self.other.place}）。"
+        return f"{head}已被占用：{self.other.case.number}。"
 
 
 class ClashError(WorkflowError):
@@ -147,7 +146,7 @@ def find_clashes(
             clashes.append(Clash("mediator_ids", other, f"调解员{names}"))
     taken = overlapping.where(Appointment.committee_id == committee_id, Appointment.room == room)
     for other in db.session.scalars(taken):
-        clashes.append(Clash("place", other, f"“{other.place}”"))
+        clashes.append(Clash("place", other, f"调解地点“{other.place}”"))
     return clashes
 
 
@@ -332,7 +331,8 @@ def cancel(appointment: Appointment, user: User, reason: str, version: int | Non
     db.session.flush()
     record_event(
         case, user, EventKind.APPOINTMENT_CANCELLED, action=f"appointment:{appointment.id}",
-        reason=appointment.cancel_reason, details={"时间": when(appointment), "地点": appointment.place},
+        reason=appointment.cancel_reason,
+        details={"时间": when(appointment), "地点": appointment.place},
     )  # fmt: skip
     db.session.commit()
 
@@ -352,7 +352,7 @@ def session_defaults(case: Case, appointment_id: Any) -> dict[str, Any]:
         return {}
     present = [f"{p.role.label}{p.name}" for p in appointment.parties]
     if appointment.invited:
-        present.append(f"邀请参加：{appointment.invited}")
+        present.append(appointment.invited)
     return {
         "held_at": min(appointment.starts_at, utcnow().replace(second=0, microsecond=0)),
         "place": appointment.place,
@@ -455,6 +455,10 @@ def clashing_ids(appointments: list[Appointment]) -> set[int]:
     return found
 
 
+def _clashes_of(a: Appointment) -> list[Clash]:
+    return find_clashes(a.committee_id, a.starts_at, a.ends_at, a.mediators, a.room, a.id)
+
+
 def calendar(
     user: User, view: str, anchor: date, committee: Org | None = None, mine: bool = False
 ) -> Period:
@@ -475,11 +479,10 @@ def calendar(
         query = query.where(Appointment.committee_id == committee.id)
     found = list(db.session.scalars(query.order_by(Appointment.starts_at, Appointment.id)))
     clashing = clashing_ids(found)
-    if mine and found:  # a room double-booked by a session of the committee not mine
-        for a in found:
-            if a.status == A.SCHEDULED and a.id not in clashing:
-                if find_clashes(a.committee_id, a.starts_at, a.ends_at, a.mediators, a.room, a.id):
-                    clashing.add(a.id)
+    # On 我的日程 a room can be double-booked by a session of the committee that is not mine.
+    for a in found if mine else []:
+        if a.status == A.SCHEDULED and a.id not in clashing and _clashes_of(a):
+            clashing.add(a.id)
     days = []
     day = first
     while day <= last:
