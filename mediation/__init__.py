@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.admin.views import bp as admin_bp
     from mediation.agreements.views import bp as agreements_bp
     from mediation.auth.views import bp as auth_bp
+    from mediation.calendar.views import bp as calendar_bp
     from mediation.cases.views import bp as cases_bp
     from mediation.channels.views import bp as channels_bp
     from mediation.dispatch.views import bp as dispatch_bp
@@ -88,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
         channels_bp,
         cases_bp,
         records_bp,
+        calendar_bp,
         handling_bp,
         agreements_bp,
         documents_bp,

@@ -8,6 +8,7 @@ from sqlalchemy import Select, or_, select
 
 from mediation.extensions import db
 from mediation.models import (
+    Appointment,
     Case,
     CaseMediator,
     CaseStatus,
@@ -386,3 +387,29 @@ def may_draw_desk_reply(user: User, case: Case) -> bool:
     """The 办理结果答复书 of a dispatched case is drawn by the window that dispatched it."""
     desk = getattr(case, "desk_entry", None)
     return desk is not None and can_use_desk(user) and desk.office_id == user.org_id
+
+
+# --- The hearing calendar (调解日程) ---------------------------------------------------------
+
+
+def calendar_committees(user: User) -> list[Org]:
+    """The committees whose calendar the user reads: a director's or mediator's own; an
+    auditor's committees below their unit (read-only). Others none."""
+    if user.role in (Role.DIRECTOR, Role.MEDIATOR):
+        return [user.org]
+    if user.role == Role.AUDITOR:
+        return list(db.session.scalars(committees_under(user.org).order_by(Org.path)))
+    return []
+
+
+def calendar_committee_or_404(user: User, committee_id: int) -> Org:
+    found = next((c for c in calendar_committees(user) if c.id == committee_id), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+def appointments_visible_to(user: User) -> Select:
+    """Appointments of the cases the user may see: every calendar query starts here."""
+    visible = cases_visible_to(user).with_only_columns(Case.id)
+    return select(Appointment).where(Appointment.case_id.in_(visible))

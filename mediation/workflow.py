@@ -246,6 +246,8 @@ BEFORE_AGREEMENT = (S.SUBMITTED, S.ACCEPTED, S.MEDIATING)
 AFTER_AGREEMENT = (S.AGREED, S.FOLLOWED_UP)
 # Mediation sessions happen from the start of mediation on (and again after reopening).
 SESSIONS = (S.MEDIATING, *AFTER_AGREEMENT)
+# Sessions are scheduled once the case is accepted and until the mediation ends.
+SCHEDULING = (S.ACCEPTED, S.MEDIATING)
 
 
 def ensure_working(case: Case, what: str) -> None:
@@ -306,6 +308,18 @@ def ensure_handler(case: Case, user: User, what: str) -> None:
     ensure_working(case, what)
     if not access.may(user, case, access.HANDLER):
         raise WorkflowError(f"只有本案调解员或调委会主任可以{what}。", status=403)
+
+
+def ensure_may_schedule(case: Case, user: User) -> None:
+    """Rule 4 and 5: a mediation session is held by the case's handlers for a case the
+    committee has accepted (Art. 17, 18) and is still mediating; an application not yet
+    accepted, or a case whose mediation has ended, has no session to schedule."""
+    ensure_handler(case, user, "安排调解")
+    if case.status not in SCHEDULING:
+        raise WorkflowError(
+            f"案件当前状态为“{case.status.label}”，不能安排调解。"
+            "受理后、调解结束前才能安排调解的时间和地点。"
+        )
 
 
 # --- Effects: the case fields a transition sets. --------------------------------------------

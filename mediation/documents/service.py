@@ -19,12 +19,14 @@ from werkzeug.datastructures import FileStorage
 
 from mediation import access
 from mediation.audit.service import record_event
+from mediation.calendar.service import appointments_of
 from mediation.documents.render import qr_data_uri, render_pdf
 from mediation.extensions import db
 from mediation.models import (
     Agreement,
     AgreementKind,
     AgreementStatus,
+    AppointmentStatus,
     Attachment,
     AttachmentKind,
     Case,
@@ -47,7 +49,7 @@ K = DocumentKind
 CASE_FILE_VARIANT = "pdf/a-3b"
 # Kinds whose paper copy is signed by the parties and comes back as a scan.
 SIGNED_KINDS = frozenset({K.APPLICATION, K.REGISTRATION, K.RIGHTS_NOTICE, K.INVESTIGATION,
-                          K.SESSION, K.AGREEMENT, K.TERMINATION, K.FOLLOW_UP,
+                          K.NOTICE, K.SESSION, K.AGREEMENT, K.TERMINATION, K.FOLLOW_UP,
                           K.CONFIRMATION})  # fmt: skip
 # A4 in PDF points, and the page area inside the case file's margins where a scan is drawn.
 A4 = (595.28, 841.89)
@@ -86,6 +88,10 @@ def entries(case: Case) -> list[Entry]:
     for r in case.investigation_records:
         when = r.held_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
         found.append(Entry(K.INVESTIGATION, r.id, r, f"调查记录（{when}，{r.person_questioned}）"))
+    for a in appointments_of(case):
+        if a.status != AppointmentStatus.CANCELLED:
+            when = a.starts_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+            found.append(Entry(K.NOTICE, a.id, a, f"调解通知书（{when}）"))
     for r in case.session_records:
         when = r.held_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
         found.append(Entry(K.SESSION, r.id, r, f"调解记录（{when}）"))

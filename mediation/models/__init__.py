@@ -9,6 +9,7 @@ from mediation.models.agreement import (
 )
 from mediation.models.audit import AdminEvent, AuditHead, CaseEvent, SecurityEvent
 from mediation.models.base import Base
+from mediation.models.calendar import Appointment
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
 from mediation.models.channel import Grid, GridPhoto, GridReport, OnlineApplication
 from mediation.models.dispatch import DeskEntry, DeskEvent
@@ -16,6 +17,7 @@ from mediation.models.document import DocumentKind, GeneratedDocument
 from mediation.models.enums import (
     AgreementKind,
     AgreementStatus,
+    AppointmentStatus,
     AttachmentKind,
     CaseStatus,
     Category,
@@ -77,6 +79,8 @@ __all__ = [
     "AgreementKind",
     "AgreementStatus",
     "AgreementTerm",
+    "Appointment",
+    "AppointmentStatus",
     "Attachment",
     "AttachmentKind",
     "AuditHead",

@@ -18,6 +18,7 @@ class DocumentKind(Labelled):
     REGISTRATION = "registration", "受理登记表"
     RIGHTS_NOTICE = "rights_notice", "人民调解权利义务告知书"
     INVESTIGATION = "investigation", "调查记录"
+    NOTICE = "notice", "调解通知书"
     SESSION = "session", "调解记录"
     AGREEMENT = "agreement", "人民调解协议书"
     TERMINATION = "termination", "调解终止告知书"

@@ -158,6 +158,9 @@ class EventKind(Labelled):
     REVIEW = "review", "案卷评查"
     REVIEW_ANSWER = "review_answer", "评查补正"
     FEEDBACK_SENT = "feedback_sent", "向委派/移交单位反馈"
+    APPOINTMENT = "appointment", "安排调解"
+    APPOINTMENT_CHANGED = "appointment_changed", "调整调解安排"
+    APPOINTMENT_CANCELLED = "appointment_cancelled", "取消调解安排"
 
 
 class ParticipantKind(Labelled):
@@ -253,3 +256,9 @@ class DeskAction(Labelled):
     OUTSIDE_ANSWERED = "outside_answered", "其他机关答复"
     REMINDED = "reminded", "催办"
     REPLIED = "replied", "答复来源"
+
+
+class AppointmentStatus(Labelled):
+    SCHEDULED = "scheduled", "已安排"
+    HELD = "held", "已举行"
+    CANCELLED = "cancelled", "已取消"

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from mediation import workflow
+from mediation.calendar.service import next_appointment, when
 from mediation.documents.service import current_version, documents_of, is_superseded
 from mediation.extensions import db
 from mediation.models import (
@@ -319,6 +320,21 @@ def party_document(party: Party, document_id: int) -> GeneratedDocument:
         if document.id == document_id:
             return document
     raise WorkflowError("没有这份文书。", status=404)
+
+
+@dataclass
+class NextSession:
+    """What a party is told of the next session: when and where, nothing about anyone."""
+
+    when: str
+    place: str
+
+
+def next_session(case: Case) -> NextSession | None:
+    appointment = next_appointment(case)
+    if appointment is None:
+        return None
+    return NextSession(when(appointment), appointment.place)
 
 
 def key_dates(case: Case) -> list[tuple[str, date]]:

@@ -60,6 +60,7 @@ def case():
         dates=service.key_dates(current), documents=service.party_documents(current),
         mediators=[m.user.name for m in current.active_mediators],
         minutes=service.LOOKUP_MINUTES, masked=service.masks_other_ids(lookup),
+        appointment=service.next_session(current),
     )  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from datetime import UTC
 from typing import Any
 
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length
 
@@ -67,6 +67,11 @@ class SessionForm(RecordForm):
     attendees = _text(S["attendees"], "请填写参加调解的当事人及其他人员。", 3000, area=True)
     course = _text(S["course"], "请填写调解经过：各方的陈述和调解员所做的工作。", 20000, area=True)
     result = _text(S["result"], "请填写调解结果。", 5000, area=True)
+    # Set when the record is written for a scheduled session (the calendar marks it held).
+    appointment_id = HiddenField()
+
+    def fields(self) -> dict[str, Any]:
+        return {**super().fields(), "appointment_id": self.appointment_id.data}
 
 
 class InvestigationForm(RecordForm):

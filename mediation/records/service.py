@@ -9,6 +9,7 @@ from werkzeug.datastructures import FileStorage
 
 from mediation import workflow
 from mediation.audit.service import apply_changes, record_event
+from mediation.calendar.service import mark_held, when
 from mediation.extensions import db
 from mediation.models import (
     Attachment,
@@ -146,10 +147,11 @@ def record_session(case: Case, user: User, fields: dict[str, Any]) -> SessionRec
     record = SessionRecord(case=case, created_by_id=user.id, **_clean(fields, SESSION_LABELS))
     db.session.add(record)
     _flush_new(case)
-    record_event(
-        case, user, EventKind.SESSION, action=record_ref(record),
-        details={"时间": _local(record.held_at), "地点": record.place},
-    )  # fmt: skip
+    details = {"时间": _local(record.held_at), "地点": record.place}
+    appointment = mark_held(case, fields.get("appointment_id"), record)
+    if appointment is not None:
+        details["调解安排"] = when(appointment)
+    record_event(case, user, EventKind.SESSION, action=record_ref(record), details=details)
     db.session.commit()
     return record
 

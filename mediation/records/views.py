@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 
 from mediation import access, workflow
 from mediation.audit.security import log_now
+from mediation.calendar.service import session_defaults
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
 from mediation.forms import show_refusal
@@ -55,11 +56,14 @@ class Kind:
 
 
 def _session_defaults(case: Case, user: User) -> dict:
+    """A new session record starts from the case; written for a scheduled session
+    (?appointment=<id>, from the calendar), from that session's time, place and people."""
     parties = "；".join(f"{p.role.label}{p.name}" for p in case.parties)
     return {
         "held_at": utcnow().replace(second=0, microsecond=0),
         "mediators": "、".join(m.user.name for m in case.active_mediators) or user.name,
         "attendees": parties,
+        **session_defaults(case, request.args.get("appointment")),
     }
 
 
