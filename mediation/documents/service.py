@@ -7,13 +7,15 @@ import io
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 from flask import current_app, has_request_context, render_template, url_for
-from pypdf import PdfReader, PdfWriter, Transformation
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
@@ -42,13 +44,12 @@ from mediation.records.attachments import attachment_path, sniff, store_file, up
 from mediation.workflow import WorkflowError
 
 K = DocumentKind
-# The case file is what auditors file away: PDF/A-3b, so it stays readable for decades.
-CASE_FILE_VARIANT = "pdf/a-3b"
 # Kinds whose paper copy is signed by the parties and comes back as a scan.
 SIGNED_KINDS = frozenset({K.APPLICATION, K.REGISTRATION, K.RIGHTS_NOTICE, K.INVESTIGATION,
                           K.SESSION, K.AGREEMENT, K.TERMINATION, K.FOLLOW_UP,
                           K.CONFIRMATION})  # fmt: skip
-# A4 in PDF points, and the page area inside the case file's margins where a scan is drawn.
+# A4 in PDF points, and the page area inside the case file's margins where a bound page is
+# drawn.
 A4 = (595.28, 841.89)
 # An oral agreement is registered, not written up: its document has its own title.
 AGREEMENT_TITLES = {
@@ -224,12 +225,14 @@ def _issue(case: Case, user: User, kind: DocumentKind, source_id: int = 0) -> Ge
     if kind == K.CASE_FILE:
         source_id = 0
         pdf, pages = build_case_file(case, code, user)
-        variant = CASE_FILE_VARIANT
     else:
         entry = find_entry(case, kind, source_id)
         pdf = render_pdf(document_html(case, entry, code))
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
-        variant = ""
+    # No document claims PDF/A (the column stays for the case files that once did): the case
+    # file binds the documents as stored, plain PDF, and the scans as uploaded, which no one
+    # has checked against PDF/A.
+    variant = ""
     digest = _store(pdf)
     # Lock the case row: two people generating at once get consecutive version numbers.
     db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
@@ -346,6 +349,10 @@ class Bound:
     is_pdf: bool
     pages: int  # pages it takes in the case file
     caption: str = ""  # printed above an image
+    read: Callable[[], bytes] | None = None  # a PDF's bytes as stored
+
+    def pdf(self) -> bytes:
+        return self.read() if self.read is not None else self.path.read_bytes()
 
 
 def retention_period(case: Case) -> str:
@@ -400,7 +407,8 @@ def _document_item(document: GeneratedDocument, title: str) -> Bound | None:
         return _attachment_item(document.signed_attachment, title, note)
     anchor = f"doc-{document.id}"
     note = f"第{document.version}版"
-    return Bound(anchor, title, note, document_path(document), True, document.pages)
+    return Bound(anchor, title, note, document_path(document), True, document.pages,
+                 read=lambda: read_document(document))  # fmt: skip
 
 
 def bound_items(case: Case, user: User) -> list[Bound]:
@@ -470,9 +478,11 @@ def _addenda(case: Case):
 
 def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
     """Cover, table of contents, everything bound in order, the 备考表 and the back cover.
-    One WeasyPrint pass lays it out: a bound PDF gets as many numbered placeholder pages as
-    it has pages, so the contents' page numbers (target-counter) and "共 Y 页" are right, and
-    each of its pages is then drawn onto its placeholder, keeping the page number."""
+    The documents are bound as they were stored, never drawn again: WeasyPrint draws only the
+    pages the case file adds (cover, contents, a page per photo, the 备考表, the back cover)
+    and one sheet of running heads and page numbers. pikepdf then puts each stored page,
+    scaled into the page area, on a page of its own and stamps every page but the back cover
+    with its head and "第 X 页 共 Y 页" from the sheet. Returns the PDF and its page count."""
     items = bound_items(case, user)
     first = db.session.scalar(
         select(GeneratedDocument)
@@ -480,9 +490,9 @@ def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
         .order_by(GeneratedDocument.version)
         .limit(1)
     )
-    html = render_template(
-        "documents/case_file.html", case=case, items=items, code=code,
-        qr=qr_data_uri(verify_url(code)), title=case_file_title(case),
+    facts = dict(
+        case=case, items=items, code=code, qr=qr_data_uri(verify_url(code)),
+        title=case_file_title(case),
         generated_on=first.generated_at.astimezone(LOCAL_TZ).date() if first else _today(),
         retention=retention_period(case), filer=first.generated_by.name if first else user.name,
         addenda=_addenda(case), signed=sum(1 for i in items if i.note.startswith("签字件")),
@@ -490,48 +500,115 @@ def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
         mediators=[m.user.name for m in case.mediators if m.removed_at is None]
         or [m.user.name for m in case.mediators],
     )  # fmt: skip
-    pdf = render_pdf(html, base_url=upload_folder(), pdf_variant=CASE_FILE_VARIANT)
-    reader = PdfReader(io.BytesIO(pdf))
-    pdf_items = [i for i in items if i.is_pdf and i.pages]
-    if not pdf_items:
-        return pdf, len(reader.pages)
-    writer = PdfWriter(clone_from=reader)
-    writer.pdf_header = reader.pdf_header  # pypdf would write 1.3; PDF/A-3 is PDF 1.7
-    placeholders = _placeholder_pages(reader)
-    for item in pdf_items:
-        first_page = placeholders[item.anchor]
-        for n, page in enumerate(PdfReader(item.path).pages):
-            # Only the page's drawing is bound: links and other annotations of a scan
-            # (uploaded before uploads were cleaned, say) have no place in the archive.
-            if "/Annots" in page:
-                del page["/Annots"]
-            _draw_into(writer.pages[first_page + n], page)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue(), len(reader.pages)
+    # The drawn sections' lengths are known only once drawn: a long contents or 备考表 runs
+    # over a page. Guess one page each, draw, and draw again with the lengths found (once).
+    lengths: dict[str, int] = {}
+    for _ in range(3):
+        plan = _page_plan(items, lengths)
+        html = render_template("documents/case_file.html", numbers=plan.first,
+                               total=plan.total, **facts)  # fmt: skip
+        drawn = pikepdf.open(io.BytesIO(render_pdf(html, base_url=upload_folder())))
+        found = _section_lengths(drawn)
+        if all(found.get(anchor, 1) == plan.lengths[anchor] for anchor in plan.drawn):
+            break
+        lengths = found
+        drawn.close()
+    with drawn:
+        _bind(drawn, plan, items)
+        out = io.BytesIO()
+        drawn.save(out, compress_streams=True)
+    return out.getvalue(), plan.total
 
 
-def _placeholder_pages(reader: PdfReader) -> dict[str, int]:
-    """Index of the first placeholder page of each bound PDF, from the named destinations the
-    template gives them (the item's anchor)."""
-    return {
-        name: reader.get_destination_page_number(destination)
-        for name, destination in reader.named_destinations.items()
-        if name.startswith(("doc-", "att-"))
-    }
+@dataclass
+class PagePlan:
+    """Where each section of the case file starts (its anchor → page number, from 1), how many
+    pages it takes, which sections are drawn here (not bound from a stored PDF), and the
+    case file's length."""
+
+    first: dict[str, int]
+    lengths: dict[str, int]
+    drawn: list[str]
+    total: int
 
 
-def _draw_into(target, page) -> None:
-    """Scale a scanned page into the page area of its placeholder, centred."""
-    if page.rotation:
-        page.transfer_rotation_to_content()
-    box = page.cropbox
-    width, height = float(box.width), float(box.height)
+def _page_plan(items: list[Bound], lengths: dict[str, int]) -> PagePlan:
+    sections = [("cover", False, 1), ("toc", False, 1)]
+    sections += [(i.anchor, i.is_pdf, i.pages if i.is_pdf else 1) for i in items]
+    sections += [("end", False, 1), ("back", False, 1)]
+    first: dict[str, int] = {}
+    length: dict[str, int] = {}
+    page = 1
+    for anchor, bound, pages in sections:
+        first[anchor] = page
+        length[anchor] = pages if bound else lengths.get(anchor, pages)
+        page += length[anchor]
+    drawn = [anchor for anchor, bound, _ in sections if not bound]
+    return PagePlan(first, length, drawn, page - 1)
+
+
+# The running head and the footer are stamped from strips drawn as pages of their own, as
+# tall as the top and bottom margins of templates/documents/_print.css.
+HEAD_MM = 30
+MM = 72 / 25.4
+
+
+def _section_lengths(drawn: pikepdf.Pdf) -> dict[str, int]:
+    """How many pages each drawn section took, from the named destinations WeasyPrint gives
+    the sections' anchors (the sheet's first page ends the last section)."""
+    index = {page.obj.objgen: n for n, page in enumerate(drawn.pages)}
+    starts = {}
+    names = drawn.Root.get("/Names")
+    if names is not None and "/Dests" in names:
+        for name, destination in pikepdf.NameTree(names.Dests).items():
+            target = destination[0] if isinstance(destination, pikepdf.Array) else None
+            if target is not None and target.objgen in index:
+                starts[name] = index[target.objgen]
+    ordered = sorted(starts.items(), key=lambda kv: kv[1])
+    ends = [n for _, n in ordered[1:]] + [len(drawn.pages)]
+    return {name: end - start for (name, start), end in zip(ordered, ends, strict=True)}
+
+
+def _bind(drawn: pikepdf.Pdf, plan: PagePlan, items: list[Bound]) -> None:
+    """Turn the drawn pages into the case file, in place: the strips at the end become stamps,
+    each stored page is put on a page of its own in its place, and every page but the back
+    cover is stamped with its head and footer."""
+    width, height = A4
+    drawn_pages = sum(plan.lengths[anchor] for anchor in plan.drawn)
+    head, *footers = [page.as_form_xobject() for page in drawn.pages[drawn_pages:]]
+    del drawn.pages[drawn_pages:]
     x, y, w, h = SCAN_BOX
-    scale = min(w / width, h / height)
-    dx = x + (w - width * scale) / 2 - float(box.left) * scale
-    dy = y + (h - height * scale) / 2 - float(box.bottom) * scale
-    target.merge_transformed_page(page, Transformation().scale(scale).translate(dx, dy))
+    area = pikepdf.Rectangle(x, y, x + w, y + h)
+    for item in items:
+        if not (item.is_pdf and item.pages):
+            continue
+        source = pikepdf.open(io.BytesIO(item.pdf()))
+        for n, page in enumerate(source.pages[: item.pages]):
+            blank = pikepdf.Page(drawn.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.Page, MediaBox=[0, 0, width, height],
+                Resources=pikepdf.Dictionary(), Contents=drawn.make_stream(b""),
+            )))  # fmt: skip
+            drawn.pages.insert(plan.first[item.anchor] - 1 + n, blank)
+            # Only the page's drawing is bound (a form of its content): links and other
+            # annotations of a scan have no place in the archive.
+            form = drawn.copy_foreign(page.as_form_xobject())
+            drawn.pages[plan.first[item.anchor] - 1 + n].add_overlay(form, area)
+    for number, footer in enumerate(footers, 1):
+        page = drawn.pages[number - 1]
+        stamps = [(footer, 0.0)]
+        if number >= plan.first["toc"]:  # the cover has no running head
+            stamps.append((head, height - HEAD_MM * MM))
+        _stamp(page, stamps)
+
+
+def _stamp(page: pikepdf.Page, stamps: list[tuple[pikepdf.Object, float]]) -> None:
+    """Draw each strip on the page at its height, over what the page has."""
+    ops = [b"Q"]
+    for form, rise in stamps:
+        name = page.add_resource(form, pikepdf.Name.XObject, prefix="Stamp")
+        ops.append(f"q 1 0 0 1 0 {rise:.3f} cm {name} Do Q".encode())
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(b"\n".join(ops) + b"\n", prepend=False)
 
 
 # --- Verification -----------------------------------------------------------------------
