@@ -575,7 +575,9 @@ def _bind(drawn: pikepdf.Pdf, plan: PagePlan, items: list[Bound]) -> None:
     cover is stamped with its head and footer."""
     width, height = A4
     drawn_pages = sum(plan.lengths[anchor] for anchor in plan.drawn)
-    head, *footers = [page.as_form_xobject() for page in drawn.pages[drawn_pages:]]
+    head, code, sample = drawn.pages[drawn_pages:]
+    number = PageNumbers(drawn, sample)
+    head, code = head.as_form_xobject(), code.as_form_xobject()
     del drawn.pages[drawn_pages:]
     x, y, w, h = SCAN_BOX
     area = pikepdf.Rectangle(x, y, x + w, y + h)
@@ -593,12 +595,64 @@ def _bind(drawn: pikepdf.Pdf, plan: PagePlan, items: list[Bound]) -> None:
             # annotations of a scan have no place in the archive.
             form = drawn.copy_foreign(page.as_form_xobject())
             drawn.pages[plan.first[item.anchor] - 1 + n].add_overlay(form, area)
-    for number, footer in enumerate(footers, 1):
-        page = drawn.pages[number - 1]
-        stamps = [(footer, 0.0)]
-        if number >= plan.first["toc"]:  # the cover has no running head
+    for n in range(1, plan.total):  # the back cover is not numbered
+        stamps = [(code, 0.0), (number.form(f"第 {n} 页 共 {plan.total} 页"), 0.0)]
+        if n >= plan.first["toc"]:  # the cover has no running head
             stamps.append((head, height - HEAD_MM * MM))
-        _stamp(page, stamps)
+        _stamp(drawn.pages[n - 1], stamps)
+
+
+class PageNumbers:
+    """ "第 X 页 共 Y 页" for every page, set in the font, size and place WeasyPrint gave a
+    sample of it: the sample's glyph codes (from its ToUnicode map) and widths centre each
+    number where WeasyPrint would, and a form per page holds that page's text alone (text
+    cut out of one sheet would still be found by copy and search)."""
+
+    def __init__(self, pdf: pikepdf.Pdf, sample: pikepdf.Page) -> None:
+        self.pdf = pdf
+        self.box = sample.mediabox
+        self.setup: list[bytes] = []  # the transformations before the text
+        font, size, fonts, runs, shown = "", 0.0, set(), 0, ""
+        for operands, operator in pikepdf.parse_content_stream(sample):
+            op = str(operator)
+            if op == "cm" and not runs:
+                self.setup.append(" ".join(_num(o) for o in operands).encode() + b" cm")
+            elif op == "Tf":
+                font, size = str(operands[0]), float(operands[1])
+            elif op == "Tm":
+                self.matrix = [float(o) for o in operands]
+                runs += 1
+            elif op in ("TJ", "Tj"):
+                fonts.add((font, size))
+                parts = operands[0] if op == "TJ" else [operands[0]]
+                shown += "".join(bytes(p).hex() for p in parts if isinstance(p, pikepdf.String))
+        if runs != 1 or len(fonts) != 1:  # the template's sample is one run in one font
+            raise RuntimeError("the page-number sample is not one run of text in one font")
+        ((self.font, size),) = fonts
+        self.size = size
+        self.font_object = sample.Resources.Font[self.font]
+        self.codes = _unicode_codes(self.font_object)
+        self.widths, self.default_width = _cid_widths(self.font_object.DescendantFonts[0])
+        sample_width = self._width_of_codes(bytes.fromhex(shown))
+        self.centre = self.matrix[4] + sample_width / 2
+
+    def _width_of_codes(self, codes: bytes) -> float:
+        cids = [int.from_bytes(codes[n : n + 2], "big") for n in range(0, len(codes), 2)]
+        return sum(self.widths.get(c, self.default_width) for c in cids) * self.size / 1000
+
+    def form(self, text: str) -> pikepdf.Stream:
+        codes = b"".join(self.codes[c] for c in text)
+        x = self.centre - self._width_of_codes(codes) / 2
+        a, b, c, d, _, f = self.matrix
+        content = b"\n".join([
+            b"q", *self.setup, b"0 0 0 rg BT",
+            f"{_num(a)} {_num(b)} {_num(c)} {_num(d)} {x:.4f} {_num(f)} Tm".encode(),
+            f"{self.font} {_num(self.size)} Tf <{codes.hex()}> Tj ET Q".encode(),
+        ])  # fmt: skip
+        return pikepdf.Stream(self.pdf, content, Type=pikepdf.Name.XObject,
+                              Subtype=pikepdf.Name.Form, BBox=list(self.box),
+                              Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(
+                                  {self.font: self.font_object})))  # fmt: skip
 
 
 def _stamp(page: pikepdf.Page, stamps: list[tuple[pikepdf.Object, float]]) -> None:
@@ -609,6 +663,44 @@ def _stamp(page: pikepdf.Page, stamps: list[tuple[pikepdf.Object, float]]) -> No
         ops.append(f"q 1 0 0 1 0 {rise:.3f} cm {name} Do Q".encode())
     page.contents_add(b"q\n", prepend=True)
     page.contents_add(b"\n".join(ops) + b"\n", prepend=False)
+
+
+def _num(value) -> str:
+    return f"{float(value):.6f}".rstrip("0").rstrip(".")
+
+
+def _unicode_codes(font: pikepdf.Object) -> dict[str, bytes]:
+    """Character → the code that shows it in this font, from its ToUnicode map."""
+    cmap = font.ToUnicode.read_bytes().decode("latin-1")
+    codes: dict[str, bytes] = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, text in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
+            codes[bytes.fromhex(text).decode("utf-16-be")] = bytes.fromhex(code)
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        ranges = re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block)
+        for low, high, text in ranges:
+            for n in range(int(low, 16), int(high, 16) + 1):
+                char = chr(int(text, 16) + n - int(low, 16))
+                codes[char] = n.to_bytes(len(low) // 2, "big")
+    return codes
+
+
+def _cid_widths(descendant: pikepdf.Object) -> tuple[dict[int, float], float]:
+    """The glyph widths (thousandths of the size) of a CID font, from its /W array."""
+    widths: dict[int, float] = {}
+    entries = list(descendant.get("/W", []))
+    n = 0
+    while n < len(entries):
+        first = int(entries[n])
+        if isinstance(entries[n + 1], pikepdf.Array):
+            for k, width in enumerate(entries[n + 1]):
+                widths[first + k] = float(width)
+            n += 2
+        else:
+            for cid in range(first, int(entries[n + 1]) + 1):
+                widths[cid] = float(entries[n + 2])
+            n += 3
+    return widths, float(descendant.get("/DW", 1000))
 
 
 # --- Verification -----------------------------------------------------------------------
