@@ -21,6 +21,7 @@ from mediation.extensions import db
 from mediation.models import (
     AgreementKind,
     AttachmentKind,
+    CaseStatus,
     DocumentKind,
     PartyKind,
     PartyRole,
@@ -491,6 +492,36 @@ def test_case_file_has_cover_toc_with_real_page_numbers_scans_and_claims_no_pdf_
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True)
     assert re.search(rf"^Pages:\s+{total}$", info.stdout, re.M)
     assert re.search(r"^PDF version:\s+1\.7$", info.stdout, re.M), info.stdout
+
+
+def test_a_contents_longer_than_a_page_numbers_every_page_right(world):
+    """Thirty exhibits make the contents run over a page: every page after it moves on, and
+    each number in the contents still leads to its exhibit, stamped with its own number."""
+    case = archived_case(world)
+    mediator = world["mediator1"]
+    case.status, was = CaseStatus.MEDIATING, case.status  # files are closed once archived
+    for n in range(1, 31):
+        exhibit = render_pdf(f'<p style="font-family: Mediation Song">证据第{n}号</p>')
+        store_attachment(case, mediator, upload(exhibit, f"证据{n}.pdf"), AttachmentKind.EVIDENCE)
+    case.status = was
+    pdf, total = documents.build_case_file(case, "LONGTOC", world["auditor1"])
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == total
+    listed = {}
+    for page in (2, 3):
+        for line in text_of(pdf, page).splitlines():
+            match = re.match(r"\s*(\d+)\s+(\S.*?)\s+(\d+)(\s{2,}\S.*)?\s*$", line)
+            if match:
+                listed[match.group(2).replace(" ", "")] = int(match.group(3))
+    assert "序号文件名称页号备注" in flat(text_of(pdf, 3))  # the contents took two pages
+    assert listed["卷内目录"] == 2 and listed["人民调解申请书"] == 4
+    for n in (1, 17, 30):
+        first = next(v for k, v in listed.items() if f"证据{n}.pdf" in k)
+        page = flat(text_of(pdf, first))
+        assert f"证据第{n}号" in page and f"第{first}页共{total}页" in page
+    assert listed["卷内备考表"] == total - 1
+    assert f"本卷共{total - 1}页" in flat(text_of(pdf, total - 1))
+    assert f"第{total - 1}页共{total}页" in flat(text_of(pdf, total - 1))
+    assert "第" not in flat(text_of(pdf, total)).replace(case.number, "")  # the back: no number
 
 
 def test_public_verify_page_has_a_code_form_without_login(client):
