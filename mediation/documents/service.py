@@ -2,6 +2,7 @@
 as a PDF, storing it immutably as a new version, the signed scan of a version, the case file
 (卷宗) and the public verification of a code or of a PDF someone holds."""
 
+import contextlib
 import hashlib
 import io
 import re
@@ -478,11 +479,12 @@ def _addenda(case: Case):
 
 def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
     """Cover, table of contents, everything bound in order, the 备考表 and the back cover.
-    The documents are bound as they were stored, never drawn again: WeasyPrint draws only the
-    pages the case file adds (cover, contents, a page per photo, the 备考表, the back cover)
-    and one sheet of running heads and page numbers. pikepdf then puts each stored page,
-    scaled into the page area, on a page of its own and stamps every page but the back cover
-    with its head and "第 X 页 共 Y 页" from the sheet. Returns the PDF and its page count."""
+    The documents are bound as they were stored (read_document), never drawn again:
+    WeasyPrint draws only the pages the case file adds (cover, contents with the page numbers
+    worked out here, a page per photo, the 备考表, the back cover) and three strips for the
+    running head and the footer. pikepdf then puts each stored page, scaled into the page
+    area, on a page of its own, and stamps every page but the back cover with the head and
+    its own "第 X 页 共 Y 页". Returns the PDF and its page count."""
     items = bound_items(case, user)
     first = db.session.scalar(
         select(GeneratedDocument)
@@ -503,18 +505,18 @@ def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
     # The drawn sections' lengths are known only once drawn: a long contents or 备考表 runs
     # over a page. Guess one page each, draw, and draw again with the lengths found (once).
     lengths: dict[str, int] = {}
-    for _ in range(3):
+    for attempt in range(3):
         plan = _page_plan(items, lengths)
         html = render_template("documents/case_file.html", numbers=plan.first,
                                total=plan.total, **facts)  # fmt: skip
         drawn = pikepdf.open(io.BytesIO(render_pdf(html, base_url=upload_folder())))
-        found = _section_lengths(drawn)
-        if all(found.get(anchor, 1) == plan.lengths[anchor] for anchor in plan.drawn):
+        lengths = _section_lengths(drawn)
+        if attempt == 2 or all(lengths.get(a, 1) == plan.lengths[a] for a in plan.drawn):
             break
-        lengths = found
         drawn.close()
-    with drawn:
-        _bind(drawn, plan, items)
+    # The stored PDFs stay open until the case file is written: their pages are copied then.
+    with drawn, contextlib.ExitStack() as sources:
+        _bind(drawn, plan, items, sources)
         out = io.BytesIO()
         drawn.save(out, compress_streams=True)
     return out.getvalue(), plan.total
@@ -555,7 +557,7 @@ MM = 72 / 25.4
 
 def _section_lengths(drawn: pikepdf.Pdf) -> dict[str, int]:
     """How many pages each drawn section took, from the named destinations WeasyPrint gives
-    the sections' anchors (the sheet's first page ends the last section)."""
+    the sections' anchors (the first strip, anchored "sheet", ends the back cover)."""
     index = {page.obj.objgen: n for n, page in enumerate(drawn.pages)}
     starts = {}
     names = drawn.Root.get("/Names")
@@ -569,7 +571,9 @@ def _section_lengths(drawn: pikepdf.Pdf) -> dict[str, int]:
     return {name: end - start for (name, start), end in zip(ordered, ends, strict=True)}
 
 
-def _bind(drawn: pikepdf.Pdf, plan: PagePlan, items: list[Bound]) -> None:
+def _bind(
+    drawn: pikepdf.Pdf, plan: PagePlan, items: list[Bound], sources: contextlib.ExitStack
+) -> None:
     """Turn the drawn pages into the case file, in place: the strips at the end become stamps,
     each stored page is put on a page of its own in its place, and every page but the back
     cover is stamped with its head and footer."""
@@ -584,7 +588,7 @@ def _bind(drawn: pikepdf.Pdf, plan: PagePlan, items: list[Bound]) -> None:
     for item in items:
         if not (item.is_pdf and item.pages):
             continue
-        source = pikepdf.open(io.BytesIO(item.pdf()))
+        source = sources.enter_context(pikepdf.open(io.BytesIO(item.pdf())))
         for n, page in enumerate(source.pages[: item.pages]):
             blank = pikepdf.Page(drawn.make_indirect(pikepdf.Dictionary(
                 Type=pikepdf.Name.Page, MediaBox=[0, 0, width, height],
