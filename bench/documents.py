@@ -1,6 +1,6 @@
 """Benchmark of the PDF documents, run on demand. Prints the median time to render an agreement
-and a 40-page case file (卷宗, PDF/A), each as a ratio against a one-line WeasyPrint document
-rendered in the same run, so the figures compare across machines.
+and to bind a 40-page case file (卷宗) from the stored documents, each as a ratio against a
+one-line WeasyPrint document rendered in the same run, so the figures compare across machines.
 
 The baseline the targets are judged against is a plain one-line WeasyPrint document:
 `weasyprint.HTML(string=...).write_pdf()` with WeasyPrint's defaults, as anyone would render
@@ -8,8 +8,9 @@ it (about 40-50 ms here). A second, stricter figure is printed beside it: the sa
 through our own renderer, whose fonts are already loaded and shared by every render (a few
 ms), so that ratio shows the layout work alone.
 
-    python bench/documents.py            targets: agreement <= 8x, case file <= 60x
-BENCH_RUNS sets how many renders each median is taken over (default 5).
+    python bench/documents.py            targets: agreement <= 8x, case file <= 20x
+BENCH_RUNS sets how many renders each median is taken over (default 5); BENCH_CASE_FILE=path
+keeps one case file there, to look at.
 """
 
 import io
@@ -39,7 +40,7 @@ from factories import build_world  # noqa: E402
 from test_documents import archived_case  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-TARGETS = {"agreement": 8, "case file (40 pages)": 60}
+TARGETS = {"agreement": 8, "case file (40 pages)": 20}
 ONE_LINE = "<p style=\"font-family: 'Mediation Song'\">人民调解协议书</p>"
 PLAIN_ONE_LINE = "<p>人民调解协议书</p>"
 # One page of a session's course, as a mediator writes it: long, with full-width punctuation.
@@ -73,7 +74,7 @@ def main() -> None:
         case = archived_case(world)
         # Fill the file up to 40 pages with session records, as a long mediation would.
         case.status, was = CaseStatus.MEDIATING, case.status  # records are closed once archived
-        _, pages = documents.build_case_file(case, "BENCHCODE")
+        _, pages = documents.build_case_file(case, "BENCHCODE", world["mediator1"])
         held = utcnow() - timedelta(days=20)
         while pages < 40:
             for n in range(max(1, (40 - pages) // 2)):
@@ -82,7 +83,7 @@ def main() -> None:
                     "mediators": "李调解", "attendees": "乜㛃、亓官", "course": COURSE,
                     "result": "双方同意继续协商。",
                 })  # fmt: skip
-            _, pages = documents.build_case_file(case, "BENCHCODE")
+            _, pages = documents.build_case_file(case, "BENCHCODE", world["mediator1"])
         case.status = was
         entry = documents.find_entry(case, DocumentKind.AGREEMENT, case.agreement.id)
         agreement_pages = len(
@@ -94,7 +95,10 @@ def main() -> None:
         base = median(lambda: weasyprint.HTML(string=PLAIN_ONE_LINE).write_pdf())
         warm = median(lambda: render_pdf(ONE_LINE))
         agreement = median(lambda: render_pdf(documents.document_html(case, entry, "BENCH")))
-        case_file = median(lambda: documents.build_case_file(case, "BENCHCODE"))
+        case_file = median(lambda: documents.build_case_file(case, "BENCHCODE", world["mediator1"]))
+        if os.environ.get("BENCH_CASE_FILE"):  # keep one for looking at
+            pdf, _ = documents.build_case_file(case, "BENCHCODE", world["mediator1"])
+            Path(os.environ["BENCH_CASE_FILE"]).write_bytes(pdf)
 
     print(f"documents benchmark: median of {RUNS} renders each, in one process")
     print(f"  one-line document (baseline)    {base * 1000:8.1f} ms  (plain WeasyPrint)")
@@ -102,7 +106,7 @@ def main() -> None:
     failed = False
     for name, seconds, extra in (
         ("agreement", agreement, f"{agreement_pages} pages"),
-        ("case file (40 pages)", case_file, f"{pages} pages, PDF/A-3b"),
+        ("case file (40 pages)", case_file, f"{pages} pages"),
     ):
         ratio = seconds / base
         target = TARGETS[name]

@@ -75,8 +75,8 @@ def audit_verify(checkpoints: tuple[str, ...]) -> None:
         click.echo(f"第一处问题：{problems[0]}")
         for problem in problems[1:50]:
             click.echo(f"  另见：{problem}")
-        if len(problems) > 50:
-            click.echo(f"  ……共 {len(problems)} 处问题。")
+        if problems.total > 50:
+            click.echo(f"  ……共 {problems.total} 处问题。")
         raise click.ClickException("审计记录校验未通过。")
     click.echo("所有案件时间线校验通过。")
     click.echo("管理操作日志、安全日志校验通过，与最新检查点一致。")

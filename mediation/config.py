@@ -66,6 +66,9 @@ class Config:
     # Signed checkpoints of the chain's head, outside the database; default
     # instance/audit-checkpoints.log.
     AUDIT_CHECKPOINT_FILE = ""
+    # `flask audit-verify` reads the chain, the cases and the checkpoints this many rows at a
+    # time (keyset pages by number), so its memory does not grow with the trail.
+    AUDIT_VERIFY_BATCH = 5000
 
 
 # Environment variables that override settings, with the type to read them as.
@@ -88,6 +91,7 @@ ENV_SETTINGS = {
     "PROXY_COUNT": int,
     "AUDIT_KEY": str,
     "AUDIT_CHECKPOINT_FILE": str,
+    "AUDIT_VERIFY_BATCH": int,
 }
 
 

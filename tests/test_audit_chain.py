@@ -301,3 +301,83 @@ def test_a_case_saved_without_an_event_is_named_in_the_log(app, world, caplog):
     db.session.commit()
     assert f"Case {first.id} was saved without a timeline event" in caplog.text
     assert "案件数据被直接修改" in verify(app)[1]
+
+
+class Reads:
+    """The statements sent to the database while active, to see how the chain is read."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __enter__(self):
+        db.event.listen(db.engine, "before_cursor_execute", self.note)
+        return self
+
+    def __exit__(self, *exc):
+        db.event.remove(db.engine, "before_cursor_execute", self.note)
+
+    def note(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(" ".join(statement.split()).lower())
+
+    def of(self, table: str) -> list[str]:
+        return [s for s in self.statements if f"from {table}" in s]
+
+
+def test_verification_reads_the_chain_in_pages_and_still_names_the_first_break(app, world):
+    """A batch of 3 and a chain several times longer: every table is read in keyset pages of
+    3, never whole and never joined to the users, and the break in a late page is named."""
+    first, _ = activity(world)
+    for _ in range(6):
+        service.reveal_personal_data(db.session.get(Case, first.id), world["mediator1"])
+    events = db.session.scalar(db.select(db.func.count()).select_from(CaseEvent))
+    assert events > 3 * 3
+    app.config["AUDIT_VERIFY_BATCH"] = 3
+    with Reads() as reads:
+        code, output = verify(app)
+    assert code == 0, output
+    pages = [s for s in reads.of("case_events") if "order by case_events.seq" in s]
+    assert len(pages) >= -(-events // 3)  # ceil: one read per page of three
+    assert all("limit" in s and "join users" not in s for s in pages)
+    assert all("case_events.seq >" in s for s in pages[1:])  # keyset, not offset
+    case_reads = [s for s in reads.of("cases") if "from cases" in s and "limit" in s]
+    assert case_reads  # the cases, too, a page at a time
+    # The checkpoints (one line per commit) are compared three at a time.
+    lines = Path(app.config["AUDIT_CHECKPOINT_FILE"]).read_text().splitlines()
+    compared = [s for s in reads.of("admin_events") if "admin_events.seq in" in s]
+    assert len(compared) >= -(-len(lines) // 3) and len(lines) > 3
+
+    late = newest_event(first)  # in the last page of case events
+    earlier = db.session.scalars(
+        db.select(CaseEvent).where(CaseEvent.case_id == first.id).order_by(CaseEvent.seq)
+    ).all()[-4]
+    attack("UPDATE case_events SET reason = 'x' WHERE id IN (:a, :b)", a=late.id, b=earlier.id)
+    code, output = verify(app)
+    assert code != 0
+    assert f"第一处问题：案件 {first.number} 的时间线记录（序号 {earlier.seq}" in output
+    assert f"（序号 {late.seq}" in output
+
+
+def test_paged_verification_still_sees_a_cut_tail(app, world):
+    activity(world)
+    app.config["AUDIT_VERIFY_BATCH"] = 2
+    last = db.session.get(AuditHead, 1).seq
+    cut_tail(last - 3)
+    code, output = verify(app)
+    assert code != 0
+    assert (
+        "末尾记录被截断：检查点" in output and f"记录到序号 {last}，数据库只到 {last - 3}" in output
+    )
+
+
+def test_a_flood_of_problems_is_counted_not_kept(app, world, monkeypatch):
+    """A wrong key makes every entry a problem: the list kept is bounded, the count is not."""
+    from mediation.audit import chain
+
+    activity(world)
+    monkeypatch.setattr(chain, "MAX_PROBLEMS", 3)
+    total = db.session.get(AuditHead, 1).seq
+    Path(app.config["AUDIT_CHECKPOINT_FILE"]).unlink()  # signed with the key, too
+    app.config["AUDIT_KEY"] = "another key, as if the trail were sealed by someone else"
+    problems = chain.verify()
+    assert len(problems) == 3 and problems.total >= total
+    assert "内容被修改" in problems[0]

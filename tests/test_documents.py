@@ -1,5 +1,5 @@
 """Official documents (DOMAIN §3): every PDF is read back with pypdf and poppler's tools, the
-stored versions, the public verification page and the case file (卷宗) as PDF/A."""
+stored versions, the public verification page and the case file (卷宗) bound from them."""
 
 import hashlib
 import io
@@ -21,6 +21,7 @@ from mediation.extensions import db
 from mediation.models import (
     AgreementKind,
     AttachmentKind,
+    CaseStatus,
     DocumentKind,
     PartyKind,
     PartyRole,
@@ -440,13 +441,20 @@ def test_pdf_carries_the_qr_code_of_its_verification_url(world, app, monkeypatch
         assert documents.verify_url("X") == "https://gongzhong.example.gov.cn/verify/X"
 
 
-def test_case_file_has_cover_toc_with_real_page_numbers_scans_and_is_pdf_a(world, tmp_path):
+def test_case_file_has_cover_toc_with_real_page_numbers_scans_and_claims_no_pdf_a(world, tmp_path):
     case = archived_case(world)
     doc = documents.generate_document(case, world["auditor1"], K.CASE_FILE)
     pdf = documents.read_document(doc)
     reader = PdfReader(io.BytesIO(pdf))
     total = len(reader.pages)
-    assert doc.pages == total and doc.pdf_variant == "pdf/a-3b"
+    # Bound from the documents as stored (plain PDF) and scans as uploaded: not PDF/A, and
+    # it does not say it is.
+    assert doc.pages == total and doc.pdf_variant == ""
+    assert b"pdfaid" not in pdf and "/OutputIntents" not in reader.trailer["/Root"]
+    # The code on its cover verifies the file as stored.
+    assert documents.find_by_code(doc.code) is doc
+    assert hashlib.sha256(pdf).hexdigest() == doc.sha256 and doc.size == len(pdf)
+    assert f"验证码{doc.code}" in flat(text_of(pdf, 1))
     cover = flat(text_of(pdf, 1))
     for part in ("人民调解卷宗", "东街社区人民调解委员会", case.number, "邻里纠纷",
                  APPLICANT, RESPONDENT, "受理日期", "结案日期", "李调解", "保管期限",
@@ -470,12 +478,7 @@ def test_case_file_has_cover_toc_with_real_page_numbers_scans_and_is_pdf_a(world
         text_of(pdf, total - 1)
     )
 
-    # PDF/A: the XMP identification, every font embedded, nothing fetched from outside.
-    xmp = reader.xmp_metadata
-    raw = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
-    assert xmp is not None and "pdfaid:part" in raw and re.search(r"pdfaid:part[^0-9]*3", raw)
-    assert re.search(r"pdfaid:conformance[^A-Z]*B", raw)
-    assert "/OutputIntents" in reader.trailer["/Root"]
+    # Every font embedded, nothing fetched from outside.
     rows = fonts_of(pdf, tmp_path)
     assert rows and all(row[-5] == "yes" for row in rows), rows
     for page in reader.pages:
@@ -489,6 +492,36 @@ def test_case_file_has_cover_toc_with_real_page_numbers_scans_and_is_pdf_a(world
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True)
     assert re.search(rf"^Pages:\s+{total}$", info.stdout, re.M)
     assert re.search(r"^PDF version:\s+1\.7$", info.stdout, re.M), info.stdout
+
+
+def test_a_contents_longer_than_a_page_numbers_every_page_right(world):
+    """Thirty exhibits make the contents run over a page: every page after it moves on, and
+    each number in the contents still leads to its exhibit, stamped with its own number."""
+    case = archived_case(world)
+    mediator = world["mediator1"]
+    case.status, was = CaseStatus.MEDIATING, case.status  # files are closed once archived
+    for n in range(1, 31):
+        exhibit = render_pdf(f'<p style="font-family: Mediation Song">证据第{n}号</p>')
+        store_attachment(case, mediator, upload(exhibit, f"证据{n}.pdf"), AttachmentKind.EVIDENCE)
+    case.status = was
+    pdf, total = documents.build_case_file(case, "LONGTOC", world["auditor1"])
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == total
+    listed = {}
+    for page in (2, 3):
+        for line in text_of(pdf, page).splitlines():
+            match = re.match(r"\s*(\d+)\s+(\S.*?)\s+(\d+)(\s{2,}\S.*)?\s*$", line)
+            if match:
+                listed[match.group(2).replace(" ", "")] = int(match.group(3))
+    assert "序号文件名称页号备注" in flat(text_of(pdf, 3))  # the contents took two pages
+    assert listed["卷内目录"] == 2 and listed["人民调解申请书"] == 4
+    for n in (1, 17, 30):
+        first = next(v for k, v in listed.items() if f"证据{n}.pdf" in k)
+        page = flat(text_of(pdf, first))
+        assert f"证据第{n}号" in page and f"第{first}页共{total}页" in page
+    assert listed["卷内备考表"] == total - 1
+    assert f"本卷共{total - 1}页" in flat(text_of(pdf, total - 1))
+    assert f"第{total - 1}页共{total}页" in flat(text_of(pdf, total - 1))
+    assert "第" not in flat(text_of(pdf, total)).replace(case.number, "")  # the back: no number
 
 
 def test_public_verify_page_has_a_code_form_without_login(client):

@@ -1,12 +1,13 @@
 """The global audit chain: the key, appending under a lock both databases honour, signed
-checkpoints kept outside the database, and verification in one pass over the whole chain."""
+checkpoints kept outside the database, and verification in one paged pass over the whole
+chain, in memory that does not grow with it."""
 
 import hashlib
 import heapq
 import hmac
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,30 +186,64 @@ def parse_checkpoint(line: str) -> Checkpoint | None:
     return Checkpoint(seq, hash_, at)
 
 
-def read_checkpoints(extra: list[str] = ()) -> tuple[dict[int, list[Checkpoint]], list[str]]:
-    """Every validly signed checkpoint, from the checkpoint file and from lines given (a
-    printed daily report), by number; and complaints about lines that are not valid."""
-    found: dict[int, list[Checkpoint]] = {}
-    bad = []
+def _checkpoint_lines(extra: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """The checkpoint file line by line (it gains a line per commit: it is never read whole),
+    then the lines given, each with where it came from."""
     path = Path(current_app.config["AUDIT_CHECKPOINT_FILE"])
-    lines = path.read_text().splitlines() if path.exists() else []
-    sources = [(f"检查点文件第 {n} 行", line) for n, line in enumerate(lines, 1)]
-    sources += [("给出的检查点", line) for line in extra]
-    for where, line in sources:
+    if path.exists():
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for n, line in enumerate(lines, 1):
+                yield f"检查点文件第 {n} 行", line
+    for line in extra:
+        yield "给出的检查点", line
+
+
+def read_checkpoints(
+    extra: Iterable[str] = (), problems: list[str] | None = None
+) -> Iterator[Checkpoint]:
+    """Every validly signed checkpoint, from the checkpoint file and from lines given (a
+    printed daily report), as they come; a complaint about each line that is not valid goes
+    to `problems`."""
+    for where, line in _checkpoint_lines(extra):
         if not line.strip():
             continue
         checkpoint = parse_checkpoint(line)
         if checkpoint is None:
-            bad.append(f"{where}格式或签名不符，检查点可能被伪造或改动。")
+            if problems is not None:
+                problems.append(f"{where}格式或签名不符，检查点可能被伪造或改动。")
         else:
-            found.setdefault(checkpoint.seq, []).append(checkpoint)
-    return found, bad
+            yield checkpoint
 
 
-# Verification.
+# Verification. Every read is a keyset page of AUDIT_VERIFY_BATCH rows, so memory stays flat
+# however long the trail grows (8 million entries and more); so is the list of problems.
+
+MAX_PROBLEMS = 1000
 
 
-def describe(entry: Chained, numbers: dict[int, str]) -> str:
+class Problems(list):
+    """The problems found in order, the first MAX_PROBLEMS kept; `total` counts them all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def append(self, problem: str) -> None:
+        self.total += 1
+        if len(self) < MAX_PROBLEMS:
+            super().append(problem)
+
+
+class _CaseNumbers:
+    """A case's number, asked of the database when a problem names it: holding every case's
+    number for the whole pass would grow with the cases."""
+
+    def get(self, case_id: int, default: str) -> str:
+        return db.session.scalar(select(Case.number).where(Case.id == case_id)) or default
+
+
+def describe(entry: Chained, numbers) -> str:
+    """Where an entry is, in words; `numbers` maps case ids to case numbers (`.get`)."""
     if isinstance(entry, CaseEvent):
         number = numbers.get(entry.case_id, f"（已不存在的案件 {entry.case_id}）")
         return f"案件 {number} 的时间线记录（序号 {entry.seq}，{entry.kind.label}）"
@@ -219,46 +254,150 @@ def describe(entry: Chained, numbers: dict[int, str]) -> str:
     return f"安全日志（序号 {entry.seq}）"
 
 
-def _whole_chain() -> Iterator[Chained]:
-    """Every entry of the chained tables in order of number: one ordered read each, merged."""
-    streams = [
-        db.session.scalars(select(model).options(lazyload("*")).order_by(model.seq))
-        for model in CHAINED
-    ]
-    return heapq.merge(*streams, key=lambda e: e.seq)
+def _batch_size() -> int:
+    return max(1, int(current_app.config.get("AUDIT_VERIFY_BATCH") or 5000))
 
 
-def verify(extra_checkpoints: list[str] = ()) -> list[str]:
+def _entries(model: type[Chained], batch: int) -> Iterator[Chained]:
+    """One table's entries in order of number, a page of `batch` at a time (keyset on the
+    unique number, no offset); the session holds them weakly, so a page read is let go."""
+    last = None
+    while True:
+        query = select(model).options(lazyload("*")).order_by(model.seq).limit(batch)
+        if last is not None:
+            query = query.where(model.seq > last)
+        page = db.session.scalars(query).all()
+        yield from page
+        if len(page) < batch:
+            return
+        last = page[-1].seq
+
+
+def _whole_chain(batch: int) -> Iterator[Chained]:
+    """Every entry of the chained tables in order of number: one paged read each, merged."""
+    return heapq.merge(*(_entries(model, batch) for model in CHAINED), key=lambda e: e.seq)
+
+
+def _checkpoint_mismatches(
+    extra: Iterable[str], problems: Problems, batch: int, numbers: _CaseNumbers
+) -> tuple[list[tuple[int, str]], Checkpoint | None]:
+    """Each signed checkpoint compared with the entry it names, `batch` checkpoints per read:
+    the mismatches by number (the first MAX_PROBLEMS numbers, so they can be told at their
+    place in the chain), and the checkpoint with the highest number."""
+    kept: list[tuple[int, int, str]] = []  # a max-heap on the number: (-seq, n, problem)
+    seen: set[tuple[int, int]] = set()  # (seq, table) reported, as long as it is kept
+    newest: Checkpoint | None = None
+    pending: list[Checkpoint] = []
+
+    def compare() -> None:
+        seqs = {c.seq for c in pending}
+        found: dict[int, list[tuple[int, Chained]]] = {}
+        for n, model in enumerate(CHAINED):
+            query = select(model).options(lazyload("*")).where(model.seq.in_(seqs))
+            for entry in db.session.scalars(query):
+                found.setdefault(entry.seq, []).append((n, entry))
+        for checkpoint in pending:
+            for n, entry in found.get(checkpoint.seq, ()):
+                if entry.hash == checkpoint.hash or (entry.seq, n) in seen:
+                    continue
+                if len(kept) >= MAX_PROBLEMS and -kept[0][0] <= entry.seq:
+                    continue
+                problem = (
+                    f"{describe(entry, numbers)}：与检查点（{checkpoint.at}）不符，"
+                    "这条及之前的记录被改写。"
+                )
+                heapq.heappush(kept, (-entry.seq, n, problem))
+                seen.add((entry.seq, n))
+                if len(kept) > MAX_PROBLEMS:
+                    dropped = heapq.heappop(kept)
+                    seen.discard((-dropped[0], dropped[1]))
+        pending.clear()
+
+    for checkpoint in read_checkpoints(extra, problems):
+        if newest is None or checkpoint.seq > newest.seq:
+            newest = checkpoint
+        pending.append(checkpoint)
+        if len(pending) >= batch:
+            compare()
+    if pending:
+        compare()
+    return sorted((-seq, problem) for seq, _, problem in kept), newest
+
+
+def _case_problems(problems: Problems, batch: int) -> None:
+    """Each case row against its newest event, `batch` cases per read (keyset on the id)."""
+    last = 0
+    while True:
+        cases = db.session.execute(
+            select(Case.id, Case.number, Case.status, Case.version)
+            .where(Case.id > last)
+            .order_by(Case.id)
+            .limit(batch)
+        ).all()
+        if not cases:
+            return
+        ids = [row.id for row in cases]
+        newest = (
+            select(func.max(CaseEvent.seq).label("seq"))
+            .where(CaseEvent.case_id.in_(ids))
+            .group_by(CaseEvent.case_id)
+            .subquery()
+        )
+        facts = {
+            row.case_id: row
+            for row in db.session.execute(
+                select(CaseEvent.case_id, CaseEvent.case_status, CaseEvent.case_version).join(
+                    newest, CaseEvent.seq == newest.c.seq
+                )
+            )
+        }
+        for row in cases:
+            event_ = facts.get(row.id)
+            if event_ is None:
+                problems.append(f"案件 {row.number}：整个案件的记录被删除（时间线为空）。")
+            elif event_.case_status is not None and event_.case_status != row.status:
+                problems.append(
+                    f"案件 {row.number}：案件状态被直接修改（时间线最后记录为"
+                    f"“{event_.case_status.label}”，案件现为“{row.status.label}”）。"
+                )
+            elif event_.case_version is not None and event_.case_version != row.version:
+                problems.append(
+                    f"案件 {row.number}：案件数据被直接修改，或其最新的时间线记录被删除（时间线"
+                    f"最后记录为第 {event_.case_version} 版，案件现为第 {row.version} 版）。"
+                )
+        last = ids[-1]
+
+
+def verify(extra_checkpoints: Iterable[str] = ()) -> Problems:
     """Everything wrong with the audit trail, in Chinese, the first broken entry first;
-    an empty list when it is intact. One pass over the chain and one read of the cases.
-    Every signed checkpoint is compared with the entry it names: a cut-off tail, or a tail
-    cut and written anew, shows."""
+    an empty list when it is intact. One paged pass over the chain, one over the cases and
+    one over the checkpoints. Every signed checkpoint is compared with the entry it names: a
+    cut-off tail, or a tail cut and written anew, shows."""
     key = audit_key()
-    rows = db.session.execute(select(Case.id, Case.number, Case.status, Case.version))
-    cases = {row.id: row for row in rows}
-    numbers = {i: row.number for i, row in cases.items()}
-    checkpoints, problems = read_checkpoints(list(extra_checkpoints))
-    newest: dict[int, CaseEvent] = {}
+    batch = _batch_size()
+    numbers = _CaseNumbers()
+    problems = Problems()
+    mismatches, newest_checkpoint = _checkpoint_mismatches(
+        list(extra_checkpoints), problems, batch, numbers
+    )
+    mismatches.reverse()  # popped from the end, lowest number first
     expected, prev, last_hash = 1, GENESIS, GENESIS
-    for entry in _whole_chain():
-        where = describe(entry, numbers)
+    for entry in _whole_chain(batch):
         if entry.seq < expected:
-            problems.append(f"{where}：序号重复，有记录被插入。")
+            problems.append(f"{describe(entry, numbers)}：序号重复，有记录被插入。")
         elif entry.seq > expected:
             gap = f"{expected}" if entry.seq == expected + 1 else f"{expected}–{entry.seq - 1}"
-            problems.append(f"序号 {gap} 的记录被删除（序号缺失），缺失处在{where}之前。")
+            problems.append(
+                f"序号 {gap} 的记录被删除（序号缺失），缺失处在{describe(entry, numbers)}之前。"
+            )
         elif entry.prev_hash != prev:
-            problems.append(f"{where}：前序哈希不符，前一条记录被替换或顺序被改动。")
+            problems.append(
+                f"{describe(entry, numbers)}：前序哈希不符，前一条记录被替换或顺序被改动。"
+            )
         if entry.compute_hash(key) != entry.hash:
-            problems.append(f"{where}：内容被修改（密钥签名不符）。")
-        for checkpoint in checkpoints.get(entry.seq, ()):
-            if entry.hash != checkpoint.hash:
-                problems.append(
-                    f"{where}：与检查点（{checkpoint.at}）不符，这条及之前的记录被改写。"
-                )
-                break
-        if isinstance(entry, CaseEvent):
-            newest[entry.case_id] = entry
+            problems.append(f"{describe(entry, numbers)}：内容被修改（密钥签名不符）。")
+        while mismatches and mismatches[-1][0] <= entry.seq:
+            problems.append(mismatches.pop()[1])
         expected, prev, last_hash = entry.seq + 1, entry.hash, entry.hash
     last = expected - 1
     head = db.session.get(AuditHead, 1)
@@ -270,26 +409,12 @@ def verify(extra_checkpoints: list[str] = ()) -> list[str]:
         )
     elif head is not None and (head.seq, head.hash) != (last, last_hash):
         problems.append("链头与最后一条记录不符，链头或末尾记录被改动。")
-    if checkpoints and max(checkpoints) > last:
-        checkpoint = checkpoints[max(checkpoints)][0]
+    if newest_checkpoint is not None and newest_checkpoint.seq > last:
         problems.append(
-            f"末尾记录被截断：检查点（{checkpoint.at}）记录到序号 {checkpoint.seq}，"
-            f"数据库只到 {last}。"
+            f"末尾记录被截断：检查点（{newest_checkpoint.at}）记录到序号 "
+            f"{newest_checkpoint.seq}，数据库只到 {last}。"
         )
-    for case_id, row in cases.items():
-        event_ = newest.get(case_id)
-        if event_ is None:
-            problems.append(f"案件 {row.number}：整个案件的记录被删除（时间线为空）。")
-        elif event_.case_status is not None and event_.case_status != row.status:
-            problems.append(
-                f"案件 {row.number}：案件状态被直接修改（时间线最后记录为"
-                f"“{event_.case_status.label}”，案件现为“{row.status.label}”）。"
-            )
-        elif event_.case_version is not None and event_.case_version != row.version:
-            problems.append(
-                f"案件 {row.number}：案件数据被直接修改，或其最新的时间线记录被删除（时间线"
-                f"最后记录为第 {event_.case_version} 版，案件现为第 {row.version} 版）。"
-            )
+    _case_problems(problems, batch)
     return problems
 
 

@@ -2,18 +2,21 @@
 as a PDF, storing it immutably as a new version, the signed scan of a version, the case file
 (卷宗) and the public verification of a code or of a PDF someone holds."""
 
+import contextlib
 import hashlib
 import io
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 from flask import current_app, has_request_context, render_template, url_for
-from pypdf import PdfReader, PdfWriter, Transformation
+from pypdf import PdfReader, PdfWriter
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
@@ -45,13 +48,12 @@ from mediation.referrals import service as referrals
 from mediation.workflow import WorkflowError
 
 K = DocumentKind
-# The case file is what auditors file away: PDF/A-3b, so it stays readable for decades.
-CASE_FILE_VARIANT = "pdf/a-3b"
 # Kinds whose paper copy is signed by the parties and comes back as a scan.
 SIGNED_KINDS = frozenset({K.APPLICATION, K.REGISTRATION, K.RIGHTS_NOTICE, K.INVESTIGATION,
                           K.NOTICE, K.SESSION, K.AGREEMENT, K.TERMINATION, K.FOLLOW_UP,
                           K.CONFIRMATION})  # fmt: skip
-# A4 in PDF points, and the page area inside the case file's margins where a scan is drawn.
+# A4 in PDF points, and the page area inside the case file's margins where a bound page is
+# drawn.
 A4 = (595.28, 841.89)
 # An oral agreement is registered, not written up: its document has its own title.
 AGREEMENT_TITLES = {
@@ -243,7 +245,6 @@ def _issue(case: Case, user: User, kind: DocumentKind, source_id: int = 0) -> Ge
     if kind == K.CASE_FILE:
         source_id = 0
         pdf, pages = build_case_file(case, code, user)
-        variant = CASE_FILE_VARIANT
     else:
         entry = find_entry(case, kind, source_id)
         appended = _appended_agreement(case, entry) if kind == K.FEEDBACK else None
@@ -251,7 +252,10 @@ def _issue(case: Case, user: User, kind: DocumentKind, source_id: int = 0) -> Ge
         if appended is not None:
             pdf = _append_pages(pdf, appended)
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
-        variant = ""
+    # No document claims PDF/A (the column stays for the case files that once did): the case
+    # file binds the documents as stored, plain PDF, and the scans as uploaded, which no one
+    # has checked against PDF/A.
+    variant = ""
     digest = _store(pdf)
     # Lock the case row: two people generating at once get consecutive version numbers.
     db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
@@ -406,6 +410,10 @@ class Bound:
     is_pdf: bool
     pages: int  # pages it takes in the case file
     caption: str = ""  # printed above an image
+    read: Callable[[], bytes] | None = None  # a PDF's bytes as stored
+
+    def pdf(self) -> bytes:
+        return self.read() if self.read is not None else self.path.read_bytes()
 
 
 def retention_period(case: Case) -> str:
@@ -464,7 +472,8 @@ def _document_item(document: GeneratedDocument, title: str) -> Bound | None:
         return _attachment_item(document.signed_attachment, title, note)
     anchor = f"doc-{document.id}"
     note = f"第{document.version}版"
-    return Bound(anchor, title, note, document_path(document), True, document.pages)
+    return Bound(anchor, title, note, document_path(document), True, document.pages,
+                 read=lambda: read_document(document))  # fmt: skip
 
 
 def bound_items(case: Case, user: User) -> list[Bound]:
@@ -534,9 +543,12 @@ def _addenda(case: Case):
 
 def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
     """Cover, table of contents, everything bound in order, the 备考表 and the back cover.
-    One WeasyPrint pass lays it out: a bound PDF gets as many numbered placeholder pages as
-    it has pages, so the contents' page numbers (target-counter) and "共 Y 页" are right, and
-    each of its pages is then drawn onto its placeholder, keeping the page number."""
+    The documents are bound as they were stored (read_document), never drawn again:
+    WeasyPrint draws only the pages the case file adds (cover, contents with the page numbers
+    worked out here, a page per photo, the 备考表, the back cover) and three strips for the
+    running head and the footer. pikepdf then puts each stored page, scaled into the page
+    area, on a page of its own, and stamps every page but the back cover with the head and
+    its own "第 X 页 共 Y 页". Returns the PDF and its page count."""
     items = bound_items(case, user)
     first = db.session.scalar(
         select(GeneratedDocument)
@@ -544,9 +556,9 @@ def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
         .order_by(GeneratedDocument.version)
         .limit(1)
     )
-    html = render_template(
-        "documents/case_file.html", case=case, items=items, code=code,
-        qr=qr_data_uri(verify_url(code)), title=case_file_title(case),
+    facts = dict(
+        case=case, items=items, code=code, qr=qr_data_uri(verify_url(code)),
+        title=case_file_title(case),
         generated_on=first.generated_at.astimezone(LOCAL_TZ).date() if first else _today(),
         retention=retention_period(case), filer=first.generated_by.name if first else user.name,
         addenda=_addenda(case), signed=sum(1 for i in items if i.note.startswith("签字件")),
@@ -554,48 +566,209 @@ def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
         mediators=[m.user.name for m in case.mediators if m.removed_at is None]
         or [m.user.name for m in case.mediators],
     )  # fmt: skip
-    pdf = render_pdf(html, base_url=upload_folder(), pdf_variant=CASE_FILE_VARIANT)
-    reader = PdfReader(io.BytesIO(pdf))
-    pdf_items = [i for i in items if i.is_pdf and i.pages]
-    if not pdf_items:
-        return pdf, len(reader.pages)
-    writer = PdfWriter(clone_from=reader)
-    writer.pdf_header = reader.pdf_header  # pypdf would write 1.3; PDF/A-3 is PDF 1.7
-    placeholders = _placeholder_pages(reader)
-    for item in pdf_items:
-        first_page = placeholders[item.anchor]
-        for n, page in enumerate(PdfReader(item.path).pages):
-            # Only the page's drawing is bound: links and other annotations of a scan
-            # (uploaded before uploads were cleaned, say) have no place in the archive.
-            if "/Annots" in page:
-                del page["/Annots"]
-            _draw_into(writer.pages[first_page + n], page)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue(), len(reader.pages)
+    # The drawn sections' lengths are known only once drawn: a long contents or 备考表 runs
+    # over a page. Guess one page each, draw, and draw again with the lengths found (once).
+    lengths: dict[str, int] = {}
+    for attempt in range(3):
+        plan = _page_plan(items, lengths)
+        html = render_template("documents/case_file.html", numbers=plan.first,
+                               total=plan.total, **facts)  # fmt: skip
+        drawn = pikepdf.open(io.BytesIO(render_pdf(html, base_url=upload_folder())))
+        lengths = _section_lengths(drawn)
+        if attempt == 2 or all(lengths.get(a, 1) == plan.lengths[a] for a in plan.drawn):
+            break
+        drawn.close()
+    # The stored PDFs stay open until the case file is written: their pages are copied then.
+    with drawn, contextlib.ExitStack() as sources:
+        _bind(drawn, plan, items, sources)
+        out = io.BytesIO()
+        drawn.save(out, compress_streams=True)
+    return out.getvalue(), plan.total
 
 
-def _placeholder_pages(reader: PdfReader) -> dict[str, int]:
-    """Index of the first placeholder page of each bound PDF, from the named destinations the
-    template gives them (the item's anchor)."""
-    return {
-        name: reader.get_destination_page_number(destination)
-        for name, destination in reader.named_destinations.items()
-        if name.startswith(("doc-", "att-"))
-    }
+@dataclass
+class PagePlan:
+    """Where each section of the case file starts (its anchor → page number, from 1), how many
+    pages it takes, which sections are drawn here (not bound from a stored PDF), and the
+    case file's length."""
+
+    first: dict[str, int]
+    lengths: dict[str, int]
+    drawn: list[str]
+    total: int
 
 
-def _draw_into(target, page) -> None:
-    """Scale a scanned page into the page area of its placeholder, centred."""
-    if page.rotation:
-        page.transfer_rotation_to_content()
-    box = page.cropbox
-    width, height = float(box.width), float(box.height)
+def _page_plan(items: list[Bound], lengths: dict[str, int]) -> PagePlan:
+    sections = [("cover", False, 1), ("toc", False, 1)]
+    sections += [(i.anchor, i.is_pdf, i.pages if i.is_pdf else 1) for i in items]
+    sections += [("end", False, 1), ("back", False, 1)]
+    first: dict[str, int] = {}
+    length: dict[str, int] = {}
+    page = 1
+    for anchor, bound, pages in sections:
+        first[anchor] = page
+        length[anchor] = pages if bound else lengths.get(anchor, pages)
+        page += length[anchor]
+    drawn = [anchor for anchor, bound, _ in sections if not bound]
+    return PagePlan(first, length, drawn, page - 1)
+
+
+# The running head and the footer are stamped from strips drawn as pages of their own, as
+# tall as the top and bottom margins of templates/documents/_print.css.
+HEAD_MM = 30
+MM = 72 / 25.4
+
+
+def _section_lengths(drawn: pikepdf.Pdf) -> dict[str, int]:
+    """How many pages each drawn section took, from the named destinations WeasyPrint gives
+    the sections' anchors (the first strip, anchored "sheet", ends the back cover)."""
+    index = {page.obj.objgen: n for n, page in enumerate(drawn.pages)}
+    starts = {}
+    names = drawn.Root.get("/Names")
+    if names is not None and "/Dests" in names:
+        for name, destination in pikepdf.NameTree(names.Dests).items():
+            target = destination[0] if isinstance(destination, pikepdf.Array) else None
+            if target is not None and target.objgen in index:
+                starts[name] = index[target.objgen]
+    ordered = sorted(starts.items(), key=lambda kv: kv[1])
+    ends = [n for _, n in ordered[1:]] + [len(drawn.pages)]
+    return {name: end - start for (name, start), end in zip(ordered, ends, strict=True)}
+
+
+def _bind(
+    drawn: pikepdf.Pdf, plan: PagePlan, items: list[Bound], sources: contextlib.ExitStack
+) -> None:
+    """Turn the drawn pages into the case file, in place: the strips at the end become stamps,
+    each stored page is put on a page of its own in its place, and every page but the back
+    cover is stamped with its head and footer."""
+    width, height = A4
+    drawn_pages = sum(plan.lengths[anchor] for anchor in plan.drawn)
+    head, code, sample = drawn.pages[drawn_pages:]
+    number = PageNumbers(drawn, sample)
+    head, code = head.as_form_xobject(), code.as_form_xobject()
+    del drawn.pages[drawn_pages:]
     x, y, w, h = SCAN_BOX
-    scale = min(w / width, h / height)
-    dx = x + (w - width * scale) / 2 - float(box.left) * scale
-    dy = y + (h - height * scale) / 2 - float(box.bottom) * scale
-    target.merge_transformed_page(page, Transformation().scale(scale).translate(dx, dy))
+    area = pikepdf.Rectangle(x, y, x + w, y + h)
+    for item in items:
+        if not (item.is_pdf and item.pages):
+            continue
+        source = sources.enter_context(pikepdf.open(io.BytesIO(item.pdf())))
+        for n, page in enumerate(source.pages[: item.pages]):
+            blank = pikepdf.Page(drawn.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.Page, MediaBox=[0, 0, width, height],
+                Resources=pikepdf.Dictionary(), Contents=drawn.make_stream(b""),
+            )))  # fmt: skip
+            drawn.pages.insert(plan.first[item.anchor] - 1 + n, blank)
+            # Only the page's drawing is bound (a form of its content): links and other
+            # annotations of a scan have no place in the archive.
+            form = drawn.copy_foreign(page.as_form_xobject())
+            drawn.pages[plan.first[item.anchor] - 1 + n].add_overlay(form, area)
+    for n in range(1, plan.total):  # the back cover is not numbered
+        stamps = [(code, 0.0), (number.form(f"第 {n} 页 共 {plan.total} 页"), 0.0)]
+        if n >= plan.first["toc"]:  # the cover has no running head
+            stamps.append((head, height - HEAD_MM * MM))
+        _stamp(drawn.pages[n - 1], stamps)
+
+
+class PageNumbers:
+    """ "第 X 页 共 Y 页" for every page, set in the font, size and place WeasyPrint gave a
+    sample of it: the sample's glyph codes (from its ToUnicode map) and widths centre each
+    number where WeasyPrint would, and a form per page holds that page's text alone (text
+    cut out of one sheet would still be found by copy and search)."""
+
+    def __init__(self, pdf: pikepdf.Pdf, sample: pikepdf.Page) -> None:
+        self.pdf = pdf
+        self.box = sample.mediabox
+        self.setup: list[bytes] = []  # the transformations before the text
+        font, size, fonts, runs, shown = "", 0.0, set(), 0, ""
+        for operands, operator in pikepdf.parse_content_stream(sample):
+            op = str(operator)
+            if op == "cm" and not runs:
+                self.setup.append(" ".join(_num(o) for o in operands).encode() + b" cm")
+            elif op == "Tf":
+                font, size = str(operands[0]), float(operands[1])
+            elif op == "Tm":
+                self.matrix = [float(o) for o in operands]
+                runs += 1
+            elif op in ("TJ", "Tj"):
+                fonts.add((font, size))
+                parts = operands[0] if op == "TJ" else [operands[0]]
+                shown += "".join(bytes(p).hex() for p in parts if isinstance(p, pikepdf.String))
+        if runs != 1 or len(fonts) != 1:  # the template's sample is one run in one font
+            raise RuntimeError("the page-number sample is not one run of text in one font")
+        ((self.font, size),) = fonts
+        self.size = size
+        self.font_object = sample.Resources.Font[self.font]
+        self.codes = _unicode_codes(self.font_object)
+        self.widths, self.default_width = _cid_widths(self.font_object.DescendantFonts[0])
+        sample_width = self._width_of_codes(bytes.fromhex(shown))
+        self.centre = self.matrix[4] + sample_width / 2
+
+    def _width_of_codes(self, codes: bytes) -> float:
+        cids = [int.from_bytes(codes[n : n + 2], "big") for n in range(0, len(codes), 2)]
+        return sum(self.widths.get(c, self.default_width) for c in cids) * self.size / 1000
+
+    def form(self, text: str) -> pikepdf.Stream:
+        codes = b"".join(self.codes[c] for c in text)
+        x = self.centre - self._width_of_codes(codes) / 2
+        a, b, c, d, _, f = self.matrix
+        content = b"\n".join([
+            b"q", *self.setup, b"0 0 0 rg BT",
+            f"{_num(a)} {_num(b)} {_num(c)} {_num(d)} {x:.4f} {_num(f)} Tm".encode(),
+            f"{self.font} {_num(self.size)} Tf <{codes.hex()}> Tj ET Q".encode(),
+        ])  # fmt: skip
+        return pikepdf.Stream(self.pdf, content, Type=pikepdf.Name.XObject,
+                              Subtype=pikepdf.Name.Form, BBox=list(self.box),
+                              Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(
+                                  {self.font: self.font_object})))  # fmt: skip
+
+
+def _stamp(page: pikepdf.Page, stamps: list[tuple[pikepdf.Object, float]]) -> None:
+    """Draw each strip on the page at its height, over what the page has."""
+    ops = [b"Q"]
+    for form, rise in stamps:
+        name = page.add_resource(form, pikepdf.Name.XObject, prefix="Stamp")
+        ops.append(f"q 1 0 0 1 0 {rise:.3f} cm {name} Do Q".encode())
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(b"\n".join(ops) + b"\n", prepend=False)
+
+
+def _num(value) -> str:
+    return f"{float(value):.6f}".rstrip("0").rstrip(".")
+
+
+def _unicode_codes(font: pikepdf.Object) -> dict[str, bytes]:
+    """Character → the code that shows it in this font, from its ToUnicode map."""
+    cmap = font.ToUnicode.read_bytes().decode("latin-1")
+    codes: dict[str, bytes] = {}
+    for block in re.findall(r"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, text in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block):
+            codes[bytes.fromhex(text).decode("utf-16-be")] = bytes.fromhex(code)
+    for block in re.findall(r"beginbfrange(.*?)endbfrange", cmap, re.S):
+        ranges = re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", block)
+        for low, high, text in ranges:
+            for n in range(int(low, 16), int(high, 16) + 1):
+                char = chr(int(text, 16) + n - int(low, 16))
+                codes[char] = n.to_bytes(len(low) // 2, "big")
+    return codes
+
+
+def _cid_widths(descendant: pikepdf.Object) -> tuple[dict[int, float], float]:
+    """The glyph widths (thousandths of the size) of a CID font, from its /W array."""
+    widths: dict[int, float] = {}
+    entries = list(descendant.get("/W", []))
+    n = 0
+    while n < len(entries):
+        first = int(entries[n])
+        if isinstance(entries[n + 1], pikepdf.Array):
+            for k, width in enumerate(entries[n + 1]):
+                widths[first + k] = float(width)
+            n += 2
+        else:
+            for cid in range(first, int(entries[n + 1]) + 1):
+                widths[cid] = float(entries[n + 2])
+            n += 3
+    return widths, float(descendant.get("/DW", 1000))
 
 
 # --- Verification -----------------------------------------------------------------------
