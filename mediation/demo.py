@@ -419,9 +419,9 @@ def _referral(source: Source, body: str, day) -> dict | None:
 
 
 def _feed_back(case: Case, day) -> None:
-    """The 反馈函 sent to the referring body two days after the end; one referred case in
-    four is left without it, so 我的待办 and the statistics show overdue feedback."""
-    if case.referral is None or case.seq % 4 == 0 or day >= local_today():
+    """The 反馈函 sent to the referring body two days after the end; every third referral
+    is left without it, so 我的待办 and the statistics show overdue feedback."""
+    if case.referral is None or case.referral.id % 3 == 0 or day >= local_today():
         return
     method = FeedbackMethod.MAIL if case.source == Source.COURT else FeedbackMethod.IN_PERSON
     with frozen_time(_at(day, 10)):

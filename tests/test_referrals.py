@@ -26,6 +26,7 @@ from mediation.models import (
     FeedbackMethod,
     Referral,
     Source,
+    User,
 )
 from mediation.models.base import frozen_time, local_today, utcnow
 from mediation.models.referral import FEEDBACK_DAYS
@@ -415,3 +416,24 @@ def test_only_the_cases_handlers_record_the_sending(world, login, username, stat
     assert (db.session.get(Referral, case.referral.id).feedback_sent_on is not None) == (
         status == 302
     )
+
+
+def test_the_demo_has_a_court_referral_for_director1_to_feed_back(app, login):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    referral = db.session.scalar(
+        select(Referral).where(Referral.reference_number.like("%民诉前调888号"))
+    )
+    case = referral.case
+    assert case.committee.short_name == "东街" and referrals.feedback_owed(case)
+    c = login("director1", "demo12345")
+    page = c.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "生成反馈函" in page and "登记反馈函送出" in page
+    assert c.post(f"/cases/{case.id}/documents", data={"kind": "feedback"}).status_code == 302
+    letter = next(d for d in documents.documents_of(case) if d.kind == DocumentKind.FEEDBACK)
+    text = text_of(documents.read_document(letter))
+    assert referral.reference_number in text and "达成调解协议" in text
+    # Other demo referrals were fed back, or are overdue in the director's 我的待办.
+    assert db.session.scalar(select(db.func.count()).where(Referral.feedback_sent_on.is_not(None)))
+    director = db.session.scalar(select(User).where(User.username == "director1"))
+    overdue = referrals.overdue_feedback(access.cases_worked_by(director))
+    assert overdue and overdue[0].number in c.get("/todo").get_data(as_text=True)
