@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from mediation.admin.service import create_org
 from mediation.agreements import service as agreements
 from mediation.auth.service import DEMO_PASSWORD
+from mediation.calendar import service as calendar
 from mediation.cases import service as cases
 from mediation.channels import service as channels
 from mediation.extensions import db
@@ -23,6 +24,7 @@ from mediation.handling import service as handling
 from mediation.models import (
     AgreementKind,
     Case,
+    CaseStatus,
     Category,
     CommitteeKind,
     ConfirmationResult,
@@ -220,7 +222,33 @@ def seed(rng_seed: int = 20261125) -> bool:
     _seed_cases(random.Random(rng_seed), _users())
     _court_referral_case(_users())
     _seed_grids(_users())
+    _seed_calendar(_users())
     return True
+
+
+# The coming sessions of 东街's open cases: (days ahead, hour, minute, place).
+SESSIONS = [(1, 9, 30, "东街社区调解室"), (1, 14, 30, "东街社区调解室"),
+            (3, 9, 0, "幸福路网格工作站")]  # fmt: skip
+
+
+def _seed_calendar(users: dict[str, User]) -> None:
+    """A few sessions on 东街's calendar in the coming days (我的日程 of mediator1 and
+    director1), scheduled by director1 with each case's own mediators."""
+    director = users["director1"]
+    open_cases = db.session.scalars(
+        select(Case)
+        .where(Case.committee_id == director.org_id,
+               Case.status.in_([CaseStatus.ACCEPTED, CaseStatus.MEDIATING]))
+        .order_by(Case.id)
+    ).all()  # fmt: skip
+    for case, (days, hour, minute, place) in zip(open_cases, SESSIONS, strict=False):
+        starts = datetime.combine(local_today() + timedelta(days=days), time(hour, minute),
+                                  tzinfo=LOCAL_TZ)  # fmt: skip
+        mediators = [m.user_id for m in case.active_mediators] or [director.id]
+        calendar.schedule(case, director, {
+            "starts_at": starts, "ends_at": starts + timedelta(minutes=90), "place": place,
+            "mediator_ids": mediators, "party_ids": [p.id for p in case.parties], "invited": "",
+        })  # fmt: skip
 
 
 # What each committee serves (the home page lists it; an application's place suggests it).

@@ -256,22 +256,27 @@ def test_a_double_booking_is_shown_next_to_the_field_and_saved_only_when_confirm
     assert text.count("时间冲突") >= 3 and first.number in text and second.number in text
 
 
-def test_two_simultaneous_posts_of_the_same_slot_do_not_both_pass_unflagged(app, world):
+@pytest.fixture
+def server(app):
+    live = LiveServer(app)
+    yield live
+    live.close()
+
+
+def test_two_simultaneous_posts_of_the_same_slot_do_not_both_pass_unflagged(world, server):
+    """Two directors' tabs schedule two cases in the same slot and room at the same moment:
+    the second waits for the first (the committee's calendar lock), sees it, and is flagged."""
     first, second = accepted(world), accepted(world)
-    server = LiveServer(app)
-    try:
-        people = [Browser(server).login("director1"), Browser(server).login("director1")]
+    people = [Browser(server).login("director1"), Browser(server).login("director1")]
 
-        def post(browser, case):
-            data = form(world, case)  # the harness posts one value a field
-            data["mediator_ids"], data["party_ids"] = data["mediator_ids"][0], data["party_ids"][0]
-            return lambda: browser.post(
-                f"/cases/{case.id}/appointments/new", {**data, "csrf_token": browser.csrf}
-            )
+    def post(browser, case):
+        data = form(world, case)  # the harness posts one value a field
+        data["mediator_ids"], data["party_ids"] = data["mediator_ids"][0], data["party_ids"][0]
+        return lambda: browser.post(
+            f"/cases/{case.id}/appointments/new", {**data, "csrf_token": browser.csrf}
+        )
 
-        answers = at_once([post(people[0], first), post(people[1], second)])
-    finally:
-        server.close()
+    answers = at_once([post(people[0], first), post(people[1], second)])
     assert sorted(a.status for a in answers) == [302, 409]
     refused = next(a for a in answers if a.status == 409)
     assert "已知悉时间冲突" in refused.body
