@@ -35,6 +35,7 @@ from mediation.referrals import service as referrals
 from mediation.workflow import WorkflowError
 
 from factories import make_case
+from htmlform import form_values
 
 
 def court_referral(**extra) -> dict:
@@ -437,3 +438,27 @@ def test_the_demo_has_a_court_referral_for_director1_to_feed_back(app, login):
     director = db.session.scalar(select(User).where(User.username == "director1"))
     overdue = referrals.overdue_feedback(access.cases_worked_by(director))
     assert overdue and overdue[0].number in c.get("/todo").get_data(as_text=True)
+
+
+def test_a_source_no_longer_referred_drops_the_referral_and_the_body(world):
+    case = make_case(world["director1"], source=Source.COURT, referral=court_referral())
+    fields = {"source": Source.APPLICATION, "summary": case.summary}
+    parties = [{"id": p.id, "role": p.role, "name": p.name, "kind": p.kind} for p in case.parties]
+    cases.update_case(case, world["director1"], case.version, fields, parties,
+                      seen={p.id for p in case.parties})  # fmt: skip
+    assert case.referral is None and case.source_detail == ""
+    assert db.session.scalar(select(Referral.id)) is None
+    changes = case.events[-1].details["changes"]
+    assert changes["对方文号（案号）"] == ["城关人民法院（2026）示0102民诉前调123号", ""]
+
+
+def test_editing_a_grid_reports_case_keeps_its_grid_and_worker(world, login):
+    case = make_case(world["director1"], source=Source.GRID_REPORT,
+                     source_detail="东街第一网格 陈网格")  # fmt: skip
+    c = login("director1")
+    values = form_values(c.get(f"/cases/{case.id}/edit").get_data(as_text=True))
+    values.update(summary="补充：漏水已持续一月。")
+    assert c.post(f"/cases/{case.id}/edit", data=values).status_code == 302
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert case.summary == "补充：漏水已持续一月。" and case.source_detail == "东街第一网格 陈网格"

@@ -217,9 +217,10 @@ class CaseForm(EditForm):
 
     def case_fields(self) -> dict[str, Any]:
         source = {"source": Source(self.source.data)} if "source" in self else {}
+        # The body's name is the referral's (cases.service keeps source_detail equal to it);
+        # a grid report's source_detail (its grid and worker) is not the form's to change.
         return source | {
             "category": Category(self.category.data),
-            "source_detail": (self.source_detail.data or "").strip(),
             "registered_on": self.registered_on.data,
             "dispute_place": (self.dispute_place.data or "").strip(),
             "summary": self.summary.data.strip(),

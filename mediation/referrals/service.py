@@ -152,6 +152,7 @@ def apply_referral(case: Case, data: dict[str, Any] | None) -> dict[str, list]:
             return {}
         old = case.referral
         case.referral = None
+        case.source_detail = ""
         return {REFERRAL_LABELS["reference_number"]: [f"{old.body_name}{old.reference_number}", ""]}
     if case.referral is None:
         case.referral = Referral()
