@@ -24,6 +24,7 @@ from mediation.models import (
     CaseStatus,
     DocumentKind,
     EventKind,
+    SecurityEvent,
 )
 from mediation.models.base import LOCAL_TZ, frozen_time, local_today, utcnow
 from mediation.records import service as records
@@ -394,6 +395,10 @@ def test_the_ics_is_parsed_back_by_a_calendar_library(world, login):
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/calendar")
     assert "attachment" in response.headers["Content-Disposition"]
+    logged = db.session.scalar(
+        select(SecurityEvent).where(SecurityEvent.target == f"appointment:{appointment.id}")
+    )
+    assert logged is not None and logged.kind == "download"
     raw = response.data
     lines = raw.split(b"\r\n")
     assert raw.endswith(b"\r\n") and b"\n" not in raw.replace(b"\r\n", b"")
