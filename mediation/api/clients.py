@@ -66,16 +66,23 @@ def create_client(admin: User, data: dict[str, Any]) -> ApiClient:
     db.session.add(client)
     db.session.flush()
     record_admin_event(
-        admin, "api_client_created", f"api_client:{client.id}", f"新建接口客户端 {client.name}",
-        {"类别": client.kind.label, "授权单位": _unit_names(client.units),
-         "回调地址": client.callback_url},
-    )  # fmt: skip
+        admin,
+        "api_client_created",
+        f"api_client:{client.id}",
+        f"新建接口客户端 {client.name}",
+        {
+            "类别": client.kind.label,
+            "授权单位": _unit_names(client.units),
+            "回调地址": client.callback_url,
+        },
+    )
     db.session.commit()
     return client
 
 
-def update_client(admin: User, client: ApiClient, version: int | None, data: dict[str, Any]
-                  ) -> ApiClient:  # fmt: skip
+def update_client(
+    admin: User, client: ApiClient, version: int | None, data: dict[str, Any]
+) -> ApiClient:
     if version is not None and version != client.version:
         raise WorkflowError("该客户端刚被他人修改，请核对后重新保存。", field="version")
     _check(data, client)
@@ -86,8 +93,13 @@ def update_client(admin: User, client: ApiClient, version: int | None, data: dic
         changes["授权单位"] = [before, _unit_names(client.units)]
     if changes:
         db.session.flush()
-        record_admin_event(admin, "api_client_updated", f"api_client:{client.id}",
-                           f"修改接口客户端 {client.name}", changes)  # fmt: skip
+        record_admin_event(
+            admin,
+            "api_client_updated",
+            f"api_client:{client.id}",
+            f"修改接口客户端 {client.name}",
+            changes,
+        )
     db.session.commit()
     return client
 
@@ -104,14 +116,21 @@ def issue_token(admin: User, client: ApiClient, days: int) -> Issued:
         raise WorkflowError("有效期应在1至730天之间。", status=400, field="days")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        client=client, token_hash=hash_token(plain), hint=plain[: len(TOKEN_PREFIX) + 4],
-        created_by_id=admin.id, expires_at=utcnow() + timedelta(days=days),
-    )  # fmt: skip
+        client=client,
+        token_hash=hash_token(plain),
+        hint=plain[: len(TOKEN_PREFIX) + 4],
+        created_by_id=admin.id,
+        expires_at=utcnow() + timedelta(days=days),
+    )
     db.session.add(token)
     db.session.flush()
-    record_admin_event(admin, "api_token_issued", f"api_client:{client.id}",
-                       f"为接口客户端 {client.name} 签发令牌 {token.hint}…",
-                       {"有效期（天）": days})  # fmt: skip
+    record_admin_event(
+        admin,
+        "api_token_issued",
+        f"api_client:{client.id}",
+        f"为接口客户端 {client.name} 签发令牌 {token.hint}…",
+        {"有效期（天）": days},
+    )
     db.session.commit()
     return Issued(token, plain)
 
@@ -122,8 +141,13 @@ def revoke_token(admin: User, client: ApiClient, token_id: int) -> ApiToken:
         raise WorkflowError("没有这个令牌。", status=404)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        record_admin_event(admin, "api_token_revoked", f"api_client:{client.id}",
-                           f"吊销接口客户端 {client.name} 的令牌 {token.hint}…", {})  # fmt: skip
+        record_admin_event(
+            admin,
+            "api_token_revoked",
+            f"api_client:{client.id}",
+            f"吊销接口客户端 {client.name} 的令牌 {token.hint}…",
+            {},
+        )
         db.session.commit()
     return token
 
@@ -131,8 +155,13 @@ def revoke_token(admin: User, client: ApiClient, token_id: int) -> ApiToken:
 def new_signing_secret(admin: User, client: ApiClient) -> str:
     """Replace the key pushed messages are signed with; the new one is shown once."""
     client.signing_secret = secrets.token_hex(32)
-    record_admin_event(admin, "api_secret_renewed", f"api_client:{client.id}",
-                       f"更换接口客户端 {client.name} 的签名密钥", {"签名密钥": ["", "已更换"]})  # fmt: skip
+    record_admin_event(
+        admin,
+        "api_secret_renewed",
+        f"api_client:{client.id}",
+        f"更换接口客户端 {client.name} 的签名密钥",
+        {"签名密钥": ["", "已更换"]},
+    )
     db.session.commit()
     return client.signing_secret
 

@@ -59,10 +59,14 @@ def status_changed(case: Case, event: CaseEvent) -> None:
     }
     db.session.add(
         ApiOutbox(
-            client_id=row.client_id, case_id=case.id, idempotency_key=secrets.token_hex(16),
-            payload=payload, created_at=at, next_attempt_at=at,
+            client_id=row.client_id,
+            case_id=case.id,
+            idempotency_key=secrets.token_hex(16),
+            payload=payload,
+            created_at=at,
+            next_attempt_at=at,
         )
-    )  # fmt: skip
+    )
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -147,9 +151,13 @@ def deliver(row_id: int, worker: str) -> bool | None:
     else:
         attempts = row.attempts + 1
         values = {
-            "attempts": attempts, "next_attempt_at": now + delay_after(attempts),
-            "claimed_at": None, "claimed_by": "", "last_status": status, "last_error": error,
-        }  # fmt: skip
+            "attempts": attempts,
+            "next_attempt_at": now + delay_after(attempts),
+            "claimed_at": None,
+            "claimed_by": "",
+            "last_status": status,
+            "last_error": error,
+        }
         ok = False
     db.session.execute(
         update(ApiOutbox).where(mine).values(**values).execution_options(synchronize_session=False)

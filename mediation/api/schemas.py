@@ -16,8 +16,9 @@ class Error(Schema):
     class Meta:
         ordered = True
 
-    message = fields.Str(required=True, metadata={"description": "说明（中文）",
-                                                  "example": "访问令牌无效。"})  # fmt: skip
+    message = fields.Str(
+        required=True, metadata={"description": "说明（中文）", "example": "访问令牌无效。"}
+    )
     errors = fields.List(
         fields.Nested("FieldError"),
         metadata={"description": "逐项的填写问题（仅校验未通过时）"},
@@ -40,8 +41,9 @@ class Dates(Schema):
     registered_on = fields.Date(required=True, metadata={"description": "登记日期"})
     accepted_on = fields.Date(allow_none=True, required=True, metadata={"description": "受理日期"})
     deadline = fields.Date(allow_none=True, required=True, metadata={"description": "办理期限"})
-    agreed_on = fields.Date(allow_none=True, required=True,
-                            metadata={"description": "达成协议日期"})  # fmt: skip
+    agreed_on = fields.Date(
+        allow_none=True, required=True, metadata={"description": "达成协议日期"}
+    )
     closed_on = fields.Date(allow_none=True, required=True, metadata={"description": "结案日期"})
     archived_on = fields.Date(allow_none=True, required=True, metadata={"description": "归档日期"})
 
@@ -56,22 +58,27 @@ class AgreementFacts(Schema):
 class Outcome(Schema):
     result = fields.Str(
         required=True,
-        metadata={"enum": ["agreement", "terminated", "withdrawn", "rejected"],
-                  "description": "结果：达成协议、调解终止、撤回、不予受理"},
-    )  # fmt: skip
+        metadata={
+            "enum": ["agreement", "terminated", "withdrawn", "rejected"],
+            "description": "结果：达成协议、调解终止、撤回、不予受理",
+        },
+    )
     label = fields.Str(required=True, metadata={"example": "调解成功，达成调解协议"})
     on = fields.Date(required=True, metadata={"description": "结果发生的日期"})
-    reason = fields.Str(allow_none=True, required=True,
-                        metadata={"description": "终止、撤回或不予受理的原因"})  # fmt: skip
-    route = fields.Str(allow_none=True, required=True,
-                       metadata={"description": "告知当事人的其他解决途径"})  # fmt: skip
+    reason = fields.Str(
+        allow_none=True, required=True, metadata={"description": "终止、撤回或不予受理的原因"}
+    )
+    route = fields.Str(
+        allow_none=True, required=True, metadata={"description": "告知当事人的其他解决途径"}
+    )
     agreement = fields.Nested(AgreementFacts, metadata={"description": "达成协议时：协议概况"})
 
 
 class Documents(Schema):
     feedback = fields.Bool(required=True, metadata={"description": "反馈函是否已出具，可下载"})
-    agreement = fields.Bool(required=True,
-                            metadata={"description": "已生效的书面调解协议书是否可下载"})  # fmt: skip
+    agreement = fields.Bool(
+        required=True, metadata={"description": "已生效的书面调解协议书是否可下载"}
+    )
 
 
 class ReferredCase(Schema):
@@ -80,8 +87,9 @@ class ReferredCase(Schema):
 
     id = fields.Int(required=True, metadata={"example": 1024})
     number = fields.Str(required=True, metadata={"example": "（2026）东街调字第0061号"})
-    reference_number = fields.Str(required=True,
-                                  metadata={"example": "（2026）浙0102民诉前调1234号"})  # fmt: skip
+    reference_number = fields.Str(
+        required=True, metadata={"example": "（2026）浙0102民诉前调1234号"}
+    )
     status = fields.Str(required=True, metadata={"enum": [s.value for s in CaseStatus]})
     status_label = fields.Str(required=True, metadata={"example": "申请/上报"})
     committee = fields.Nested(Committee, required=True)
@@ -92,17 +100,29 @@ class ReferredCase(Schema):
 
 class ReferredCaseList(Schema):
     cases = fields.List(fields.Nested(ReferredCase), required=True)
-    next_after = fields.Int(allow_none=True, required=True,
-                            metadata={"description": "下一页：把它作为 after 参数"})  # fmt: skip
+    next_after = fields.Int(
+        allow_none=True, required=True, metadata={"description": "下一页：把它作为 after 参数"}
+    )
 
 
 FIGURES = {
-    "accepted": "受理", "concluded": "调结", "successful": "调解成功", "success_rate": "成功率",
-    "terminated": "调解终止", "withdrawn": "撤回", "average_days": "平均办结天数",
-    "overdue_concluded": "超期办结", "open": "在办", "overdue_open": "超期未结",
-    "group": "群体性纠纷", "police": "报告公安", "followed_up": "回访", "performed": "协议履行",
-    "confirm_applied": "申请司法确认", "confirmed": "确认有效",
-}  # fmt: skip
+    "accepted": "受理",
+    "concluded": "调结",
+    "successful": "调解成功",
+    "success_rate": "成功率",
+    "terminated": "调解终止",
+    "withdrawn": "撤回",
+    "average_days": "平均办结天数",
+    "overdue_concluded": "超期办结",
+    "open": "在办",
+    "overdue_open": "超期未结",
+    "group": "群体性纠纷",
+    "police": "报告公安",
+    "followed_up": "回访",
+    "performed": "协议履行",
+    "confirm_applied": "申请司法确认",
+    "confirmed": "确认有效",
+}
 FRACTIONS = ("success_rate", "average_days")
 
 
@@ -194,11 +214,22 @@ def form_schema(form, names, always=()) -> dict:
 
 
 PARTY_EXAMPLE = [
-    {"role": "applicant", "kind": "person", "name": "王建国", "id_number": "110101199003074514",
-     "phone": "13800138000", "address": "东街社区幸福路12号"},
-    {"role": "respondent", "kind": "person", "name": "李秀英", "phone": "13900139000",
-     "address": "东街社区幸福路14号"},
-]  # fmt: skip
+    {
+        "role": "applicant",
+        "kind": "person",
+        "name": "王建国",
+        "id_number": "110101199003074514",
+        "phone": "13800138000",
+        "address": "东街社区幸福路12号",
+    },
+    {
+        "role": "respondent",
+        "kind": "person",
+        "name": "李秀英",
+        "phone": "13900139000",
+        "address": "东街社区幸福路14号",
+    },
+]
 REFERRAL_EXAMPLE = {
     "reference_number": "（2026）浙0102民诉前调1234号",
     "referred_on": "2026-11-30",
@@ -220,19 +251,24 @@ def referral_request_schema() -> dict:
     with _plain_form_context():
         form = CaseForm(formdata=None, meta={"csrf": False})
         party = PartyForm(formdata=None)
-    schema = form_schema(form, (*REFERRAL_FIELDS, *CASE_FIELDS, *FLAGS),
-                         always=("reference_number", "referred_on"))  # fmt: skip
+    schema = form_schema(
+        form, (*REFERRAL_FIELDS, *CASE_FIELDS, *FLAGS), always=("reference_number", "referred_on")
+    )
     party_schema = form_schema(party, PARTY_FIELDS, always=("role",))
     party_schema["properties"]["role"]["enum"] = [r.value for r in PartyRole]
     party_schema["properties"]["kind"]["enum"] = [k.value for k in PartyKind]
     party_schema["properties"]["sex"]["enum"] = [s.value for s in Sex]
     schema["properties"]["committee_id"] = {
-        "type": "integer", "description": "接收案件的人民调解委员会（须在授权范围内）",
-    }  # fmt: skip
+        "type": "integer",
+        "description": "接收案件的人民调解委员会（须在授权范围内）",
+    }
     schema["properties"]["parties"] = {
-        "type": "array", "minItems": 2, "maxItems": 50, "items": party_schema,
+        "type": "array",
+        "minItems": 2,
+        "maxItems": 50,
+        "items": party_schema,
         "description": "当事人：至少一名申请人和一名被申请人",
-    }  # fmt: skip
+    }
     schema["required"] = [*schema["required"], "committee_id", "parties"]
     schema["properties"]["category"]["enum"] = [c.value for c in Category]
     schema["properties"]["risk_level"]["enum"] = [r.value for r in RiskLevel]

@@ -50,8 +50,21 @@ class Invalid(WorkflowError):
 # The referral's JSON fields that are the desk form's fields under the same name.
 CASE_FIELDS = ("category", "dispute_place", "summary", "request", "risk_level")
 FLAGS = ("is_group", "involves_key_person", "may_escalate", "is_major")
-PARTY_FIELDS = ("role", "kind", "name", "sex", "ethnicity", "birth_date", "age", "id_number",
-                "occupation", "address", "district", "phone", "legal_representative")  # fmt: skip
+PARTY_FIELDS = (
+    "role",
+    "kind",
+    "name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "age",
+    "id_number",
+    "occupation",
+    "address",
+    "district",
+    "phone",
+    "legal_representative",
+)
 REFERRAL_FIELDS = ("reference_number", "referred_on", "feedback_due")
 
 
@@ -135,8 +148,9 @@ def api_user(client: ApiClient, committee: Org) -> User:
     username = f"api-{client.id}-{committee.id}"
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        user = User(username=username, name=client.name, role=Role.CHANNEL, org=committee,
-                    active=False)  # fmt: skip
+        user = User(
+            username=username, name=client.name, role=Role.CHANNEL, org=committee, active=False
+        )
         user.set_password(secrets.token_urlsafe(32))
         db.session.add(user)
         db.session.flush()
@@ -147,8 +161,7 @@ def _committee(client: ApiClient, data: dict[str, Any]) -> Org:
     raw = data.get("committee_id")
     committee = db.session.get(Org, raw) if isinstance(raw, int) and 0 < raw < 2**31 else None
     if not access.client_may_refer_to(client, committee):
-        raise Invalid([{"field": "committee_id",
-                        "message": "请选择授权范围内的人民调解委员会。"}])  # fmt: skip
+        raise Invalid([{"field": "committee_id", "message": "请选择授权范围内的人民调解委员会。"}])
     return committee
 
 
@@ -169,7 +182,7 @@ def _claim(client: ApiClient, reference: str) -> ApiReferral | None:
                 connection.execute(
                     insert(table).values(
                         client_id=client.id, reference=reference, claimed_at=utcnow()
-                    )  # fmt: skip
+                    )
                 )
         except IntegrityError:
             pass
@@ -235,9 +248,11 @@ def refer_case(client: ApiClient, data: Any) -> Referred:
         return Referred(db.session.get(Case, existing.case_id), False)
     try:
         case = register_case(
-            api_user(client, committee), form.case_fields(), form.party_dicts(),
+            api_user(client, committee),
+            form.case_fields(),
+            form.party_dicts(),
             referral=form.referral_data(),
-        )  # fmt: skip
+        )
     except WorkflowError as refused:
         db.session.rollback()
         _release(client, reference)
@@ -246,8 +261,9 @@ def refer_case(client: ApiClient, data: Any) -> Referred:
             # Registered at the desk already from the same letter: the same referral.
             _link_existing(client, reference, duplicate)
             return Referred(duplicate, False)
-        raise Invalid([{"field": _json_name(refused.field or ""), "message": refused.message}]
-                      ) from None  # fmt: skip
+        raise Invalid(
+            [{"field": _json_name(refused.field or ""), "message": refused.message}]
+        ) from None
     except BaseException:
         db.session.rollback()
         _release(client, reference)
@@ -332,8 +348,9 @@ def key_dates(case: Case) -> dict[str, date | None]:
     }
 
 
-def newest_document(case: Case, kind: DocumentKind, source_id: int | None = None
-                    ) -> GeneratedDocument | None:  # fmt: skip
+def newest_document(
+    case: Case, kind: DocumentKind, source_id: int | None = None
+) -> GeneratedDocument | None:
     """The version of a stored document that counts (the newest signed one, else the newest),
     as the committee issued it; the API never draws a document itself."""
     from mediation.documents.service import current_version
@@ -405,8 +422,9 @@ def case_view(client: ApiClient, case: Case) -> dict[str, Any]:
     }
 
 
-def referred_cases(client: ApiClient, status: str | None, limit: int, after: int | None
-                   ) -> list[Case]:  # fmt: skip
+def referred_cases(
+    client: ApiClient, status: str | None, limit: int, after: int | None
+) -> list[Case]:
     query = access.cases_referred_by(client).order_by(Case.id).limit(limit)
     if status:
         query = query.where(Case.status == CaseStatus(status))
@@ -418,8 +436,7 @@ def referred_cases(client: ApiClient, status: str | None, limit: int, after: int
 # --- Statistics out ---------------------------------------------------------------------
 
 
-def statistics(client: ApiClient, org_id: int | None, kind: str, year: int,
-               number: int | None):  # fmt: skip
+def statistics(client: ApiClient, org_id: int | None, kind: str, year: int, number: int | None):
     """The statistics page's report (reports.service.build_report, the same figures) for a
     unit inside the client's grant."""
     from mediation.reports.service import build_report, make_period

@@ -16,11 +16,13 @@ VERSION = "1.0.0"
 DESCRIPTION = """\
 法院、公安派出所、信访部门、其他部门和省级平台与人民调解委员会交换数据的接口（一次录入、各处共享）。
 
-* **认证**：每个请求带 `Authorization: Bearer <访问令牌>`。令牌由司法局系统管理员在“接口客户端”页面签发，只显示一次，可吊销，到期失效。
+* **认证**：每个请求带 `Authorization: Bearer <访问令牌>`。令牌由司法局系统管理员
+  在“接口客户端”页面签发，只显示一次，可吊销，到期失效。
 * **范围**：客户端只能向授权单位下的调委会移交案件，只能查询自己移交的案件。
 * **限流**：每个客户端每分钟的调用次数有上限，超过时返回 429 和 `Retry-After`（秒）。
 * **推送**：案件状态每次变化，系统向客户端的回调地址 POST 一条 JSON 消息，带
-  `X-Mediation-Signature: sha256=<HMAC-SHA256(签名密钥, 请求体)>` 和 `Idempotency-Key`（同一变化重试时不变，可据此去重）；
+  `X-Mediation-Signature: sha256=<HMAC-SHA256(签名密钥, 请求体)>` 和
+  `Idempotency-Key`（同一变化重试时不变，可据此去重）；
   未收到 2xx 时按 30 秒起倍增的间隔重试。
 * 每次调用（客户端、接口、结果）都记入系统安全日志。
 """
@@ -41,11 +43,13 @@ def operation(**spec) -> Callable:
 
 def build_spec() -> dict:
     spec = APISpec(
-        title=TITLE, version=VERSION, openapi_version="3.1.0",
+        title=TITLE,
+        version=VERSION,
+        openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
         info={"description": DESCRIPTION},
         servers=[{"url": "/", "description": "本系统"}],
-    )  # fmt: skip
+    )
     spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "接口客户端的访问令牌"}
     )

@@ -99,22 +99,34 @@ def docs():
 # --- Shared parts of the operations ---------------------------------------------------------
 
 ERRORS = {
-    "401": {"description": "缺少、无效、过期或已吊销的访问令牌",
-            "content": {"application/json": {"schema": "Error"}}},
-    "429": {"description": "调用过于频繁（见 Retry-After）",
-            "headers": {"Retry-After": {"schema": {"type": "integer"},
-                                        "description": "需等待的秒数"}},
-            "content": {"application/json": {"schema": "Error"}}},
-}  # fmt: skip
+    "401": {
+        "description": "缺少、无效、过期或已吊销的访问令牌",
+        "content": {"application/json": {"schema": "Error"}},
+    },
+    "429": {
+        "description": "调用过于频繁（见 Retry-After）",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "需等待的秒数"}},
+        "content": {"application/json": {"schema": "Error"}},
+    },
+}
 BAD = {"description": "参数有误", "content": {"application/json": {"schema": "Error"}}}
 NOT_FOUND = {
     "description": "没有这个案件，或不是本客户端移交的",
     "content": {"application/json": {"schema": "Error"}},
 }
-CASE_ID = {"name": "case_id", "in": "path", "required": True,
-           "schema": {"type": "integer", "minimum": 1}, "description": "案件编号（移交时返回的 id）"}  # fmt: skip
-PDF = {"description": "PDF 文书", "content": {"application/pdf": {"schema": {
-    "type": "string", "contentMediaType": "application/pdf"}}}}  # fmt: skip
+CASE_ID = {
+    "name": "case_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+    "description": "案件编号（移交时返回的 id）",
+}
+PDF = {
+    "description": "PDF 文书",
+    "content": {
+        "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}
+    },
+}
 SECURE = [{"bearer": []}]
 
 
@@ -140,19 +152,34 @@ def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int 
     description="登记为接收调委会的“申请/上报”案件，由调委会主任受理。"
     "同一客户端同一文号（reference_number）重复提交返回同一案件（200），首次登记返回 201。"
     "校验与窗口登记使用同一表单，错误信息逐项列出。",
-    tags=["移交案件"], security=SECURE,
+    tags=["移交案件"],
+    security=SECURE,
     requestBody={"required": True, "content": {"application/json": {"schema": "Referral"}}},
     responses={
-        "201": {"description": "已登记", "content": {"application/json": {"schema": "ReferredCase"}}},
-        "200": {"description": "该文号已登记过，返回同一案件",
-                "content": {"application/json": {"schema": "ReferredCase"}}},
-        "400": BAD, "403": {"description": "省级平台不能移交案件",
-                            "content": {"application/json": {"schema": "Error"}}},
-        "409": {"description": "同一文号正在处理中", "content": {"application/json": {"schema": "Error"}}},
-        "422": {"description": "填写有误：errors 逐项说明", "content": {"application/json": {"schema": "Error"}}},
+        "201": {
+            "description": "已登记",
+            "content": {"application/json": {"schema": "ReferredCase"}},
+        },
+        "200": {
+            "description": "该文号已登记过，返回同一案件",
+            "content": {"application/json": {"schema": "ReferredCase"}},
+        },
+        "400": BAD,
+        "403": {
+            "description": "省级平台不能移交案件",
+            "content": {"application/json": {"schema": "Error"}},
+        },
+        "409": {
+            "description": "同一文号正在处理中",
+            "content": {"application/json": {"schema": "Error"}},
+        },
+        "422": {
+            "description": "填写有误：errors 逐项说明",
+            "content": {"application/json": {"schema": "Error"}},
+        },
         **ERRORS,
     },
-)  # fmt: skip
+)
 def refer():
     data = request.get_json(silent=False)
     done = service.refer_case(_client(), data)
@@ -163,18 +190,36 @@ def refer():
 @bp.route("/referrals")
 @operation(
     summary="本单位移交的案件列表",
-    tags=["查询案件"], security=SECURE,
+    tags=["查询案件"],
+    security=SECURE,
     parameters=[
-        {"name": "status", "in": "query", "schema": {"type": "string",
-         "enum": [s.value for s in CaseStatus]}, "description": "只列这个状态的案件"},
-        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0},
-         "description": "上一页的 next_after"},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
-         "maximum": 100, "default": 50}},
+        {
+            "name": "status",
+            "in": "query",
+            "schema": {"type": "string", "enum": [s.value for s in CaseStatus]},
+            "description": "只列这个状态的案件",
+        },
+        {
+            "name": "after",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 0},
+            "description": "上一页的 next_after",
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+        },
     ],
-    responses={"200": {"description": "案件", "content": {"application/json": {
-        "schema": "ReferredCaseList"}}}, "400": BAD, **ERRORS},
-)  # fmt: skip
+    responses={
+        "200": {
+            "description": "案件",
+            "content": {"application/json": {"schema": "ReferredCaseList"}},
+        },
+        "400": BAD,
+        **ERRORS,
+    },
+)
 def referrals():
     status = request.args.get("status") or None
     if status is not None and status not in {s.value for s in CaseStatus}:
@@ -192,10 +237,15 @@ def referrals():
 @bp.route("/referrals/<int:case_id>")
 @operation(
     summary="案件的状态、关键日期和结果",
-    tags=["查询案件"], security=SECURE, parameters=[CASE_ID],
-    responses={"200": {"description": "案件", "content": {"application/json": {
-        "schema": "ReferredCase"}}}, "404": NOT_FOUND, **ERRORS},
-)  # fmt: skip
+    tags=["查询案件"],
+    security=SECURE,
+    parameters=[CASE_ID],
+    responses={
+        "200": {"description": "案件", "content": {"application/json": {"schema": "ReferredCase"}}},
+        "404": NOT_FOUND,
+        **ERRORS,
+    },
+)
 def referral(case_id: int):
     case = service.referred_case_or_404(_client(), case_id)
     return jsonify(schemas.ReferredCase().dump(service.case_view(_client(), case)))
@@ -205,18 +255,22 @@ def _pdf(document):
     from mediation.documents.service import filename_of, read_document
 
     return send_file(
-        io.BytesIO(read_document(document)), mimetype="application/pdf",
-        as_attachment=True, download_name=filename_of(document),
-    )  # fmt: skip
+        io.BytesIO(read_document(document)),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=filename_of(document),
+    )
 
 
 @bp.route("/referrals/<int:case_id>/feedback.pdf")
 @operation(
     summary="下载反馈函",
     description="调委会就案件结果出具的反馈函（已出具时）。",
-    tags=["查询案件"], security=SECURE, parameters=[CASE_ID],
+    tags=["查询案件"],
+    security=SECURE,
+    parameters=[CASE_ID],
     responses={"200": PDF, "404": NOT_FOUND, **ERRORS},
-)  # fmt: skip
+)
 def feedback(case_id: int):
     case = service.referred_case_or_404(_client(), case_id)
     return _pdf(service.feedback_document(case))
@@ -226,9 +280,11 @@ def feedback(case_id: int):
 @operation(
     summary="下载调解协议书",
     description="仅限已生效的书面调解协议（《人民调解法》第二十九条）；口头协议没有协议书。",
-    tags=["查询案件"], security=SECURE, parameters=[CASE_ID],
+    tags=["查询案件"],
+    security=SECURE,
+    parameters=[CASE_ID],
     responses={"200": PDF, "404": NOT_FOUND, **ERRORS},
-)  # fmt: skip
+)
 def agreement(case_id: int):
     case = service.referred_case_or_404(_client(), case_id)
     return _pdf(service.agreement_document(case))
@@ -245,38 +301,71 @@ def _report_body(report) -> dict:
     period = report.period
     return {
         "unit": {"id": report.unit.id, "name": report.unit.name},
-        "period": {"kind": period.kind, "year": period.year, "number": period.number,
-                   "label": period.label, "start": period.start, "end": period.end},
+        "period": {
+            "kind": period.kind,
+            "year": period.year,
+            "number": period.number,
+            "label": period.label,
+            "start": period.start,
+            "end": period.end,
+        },
         "as_of": report.as_of,
         "total": _figures(report.total),
-        "by_unit": [{"unit": {"id": u.id, "name": u.name}, "figures": _figures(t)}
-                    for u, t in report.by_unit],
-        "by_category": [{"code": c.value, "label": c.label, "figures": _figures(t)}
-                        for c, t in report.by_category],
-        "by_source": [{"code": s.value, "label": s.label, "figures": _figures(t)}
-                      for s, t in report.by_source],
-    }  # fmt: skip
+        "by_unit": [
+            {"unit": {"id": u.id, "name": u.name}, "figures": _figures(t)}
+            for u, t in report.by_unit
+        ],
+        "by_category": [
+            {"code": c.value, "label": c.label, "figures": _figures(t)}
+            for c, t in report.by_category
+        ],
+        "by_source": [
+            {"code": s.value, "label": s.label, "figures": _figures(t)} for s, t in report.by_source
+        ],
+    }
 
 
 @bp.route("/statistics")
 @operation(
     summary="统计数据（与统计页面相同的口径和数字）",
     description="授权单位及其下级单位某月、某季度或某年的受理、调结、成功率等（DOMAIN §5）。",
-    tags=["统计"], security=SECURE,
+    tags=["统计"],
+    security=SECURE,
     parameters=[
-        {"name": "unit", "in": "query", "schema": {"type": "integer", "minimum": 1},
-         "description": "单位（授权范围内）；不填为第一个授权单位"},
-        {"name": "period", "in": "query", "schema": {"type": "string",
-         "enum": ["month", "quarter", "year"], "default": "month"}},
-        {"name": "year", "in": "query", "schema": {"type": "integer", "minimum": 2000,
-         "maximum": 2100}, "description": "不填为今年"},
-        {"name": "number", "in": "query", "schema": {"type": "integer", "minimum": 1,
-         "maximum": 12}, "description": "月份（1-12）或季度（1-4）；不填为当前月或季度"},
+        {
+            "name": "unit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1},
+            "description": "单位（授权范围内）；不填为第一个授权单位",
+        },
+        {
+            "name": "period",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["month", "quarter", "year"], "default": "month"},
+        },
+        {
+            "name": "year",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 2000, "maximum": 2100},
+            "description": "不填为今年",
+        },
+        {
+            "name": "number",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 12},
+            "description": "月份（1-12）或季度（1-4）；不填为当前月或季度",
+        },
     ],
-    responses={"200": {"description": "统计", "content": {"application/json": {
-        "schema": "Statistics"}}}, "400": BAD, "404": {"description": "单位不在授权范围内",
-        "content": {"application/json": {"schema": "Error"}}}, **ERRORS},
-)  # fmt: skip
+    responses={
+        "200": {"description": "统计", "content": {"application/json": {"schema": "Statistics"}}},
+        "400": BAD,
+        "404": {
+            "description": "单位不在授权范围内",
+            "content": {"application/json": {"schema": "Error"}},
+        },
+        **ERRORS,
+    },
+)
 def statistics():
     today = local_today()
     kind = request.args.get("period") or "month"
