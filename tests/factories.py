@@ -88,8 +88,9 @@ def person(role: PartyRole = PartyRole.APPLICANT, name: str = "张三", **extra)
 
 
 def make_case(
-    user: User, parties: list[dict] | None = None, *, rights_notice: bool = True, **fields
-) -> Case:
+    user: User, parties: list[dict] | None = None, *, rights_notice: bool = True,
+    referral: dict | None = None, **fields,
+) -> Case:  # fmt: skip
     data = {
         "category": Category.NEIGHBOUR,
         "source": Source.APPLICATION,
@@ -102,7 +103,7 @@ def make_case(
         person(PartyRole.APPLICANT, "张三", id_number=ID_MALE, phone="13812345678"),
         person(PartyRole.RESPONDENT, "李四", id_number=ID_FEMALE, phone="13987654321"),
     ]
-    case = cases.register_case(user, data, parties)
+    case = cases.register_case(user, data, parties, referral)
     if rights_notice:
         acknowledge_rights(case)
     return case

@@ -37,6 +37,7 @@ from mediation.models.base import local_today, utcnow
 from mediation.models.case import CASE_LABELS
 from mediation.models.party import PARTY_LABELS
 from mediation.privacy import id_birth_date, id_number_problem, id_sex
+from mediation.referrals.service import apply_referral, check_referral
 from mediation.workflow import WorkflowError
 
 
@@ -109,14 +110,30 @@ def _reported_by(user: User, fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, "source": Source.GRID_REPORT} if user.role == Role.GRID else fields
 
 
-def register_case(user: User, fields: dict[str, Any], parties: list[dict[str, Any]]) -> Case:
-    """受理登记: a new case in the user's committee, numbered, waiting to be accepted."""
+def register_case(
+    user: User,
+    fields: dict[str, Any],
+    parties: list[dict[str, Any]],
+    referral: dict[str, Any] | None = None,
+) -> Case:
+    """受理登记: a new case in the user's committee, numbered, waiting to be accepted.
+
+    A case whose `fields["source"]` is a referral (Source.COURT, POLICE, PETITION,
+    DEPARTMENT) needs `referral`, registered with it in the same transaction:
+    {"body_name": "城关人民法院", "reference_number": "（2026）苏0102民诉前调123号",
+    "referred_on": date, "feedback_due": date | None}. The body's name becomes the case's
+    source_detail. Refusals are WorkflowError naming the field (source_detail for the body,
+    reference_number, referred_on, feedback_due); a body and number already registered is
+    referrals.service.DuplicateReferral (409), whose `.case` is the case it was registered
+    as: a repeat is the same referral, never a second case. For other sources `referral` is
+    ignored."""
     if not access.can_register(user):
         raise WorkflowError("您的账户不能登记案件。", status=403)
     _check_parties(parties)
     committee = user.org
     fields = _reported_by(user, fields)
     registered_on = fields.get("registered_on") or local_today()
+    referral = check_referral(user, fields.get("source"), referral, registered_on)
     year = registered_on.year
     seq = allocate_number(committee, year)
     case = Case(
@@ -134,7 +151,12 @@ def register_case(user: User, fields: dict[str, Any], parties: list[dict[str, An
         case.parties.append(party)
     db.session.add(case)
     db.session.flush()
-    record_event(case, user, EventKind.CREATED, to_status=case.status)
+    details = {}
+    if referral is not None:
+        apply_referral(case, referral)
+        db.session.flush()
+        details = {"委派/移交单位": referral["body_name"], "对方文号": referral["reference_number"]}
+    record_event(case, user, EventKind.CREATED, to_status=case.status, details=details)
     db.session.commit()
     return case
 
@@ -146,12 +168,15 @@ def update_case(
     fields: dict[str, Any],
     parties: list[dict[str, Any]],
     seen: Collection[int] = (),
+    referral: dict[str, Any] | None = None,
 ) -> Case:
     """Save the intake form. `version` is the case version the form was opened at: if
     someone saved since, nothing is written and ConflictError lists what they changed.
     `seen` are the ids of the parties the form was opened with: a saved party missing from
     `parties` is removed only if the form showed it, so a stale form (a restored draft, a
-    page opened before someone added a party) can never remove what it never saw."""
+    page opened before someone added a party) can never remove what it never saw.
+    `referral` as for register_case: a referred source needs it; a source that is no longer
+    a referral drops the case's referral."""
     workflow.ensure_working(case, "修改登记信息")
     if not access.can_edit(user, case):
         raise WorkflowError("您无权修改本案件。", status=403)
@@ -159,7 +184,12 @@ def update_case(
         raise ConflictError(events_since(case, version))
     parties = _with_unseen(case, parties, set(seen))
     _check_parties(parties)
-    changes = apply_changes(case, _reported_by(user, fields), CASE_LABELS)
+    fields = _reported_by(user, fields)
+    source = fields.get("source", case.source)
+    registered_on = fields.get("registered_on") or case.registered_on
+    referral = check_referral(user, source, referral, registered_on, case)
+    changes = apply_changes(case, fields, CASE_LABELS)
+    changes.update(apply_referral(case, referral))
     changes.update(_sync_parties(case, parties))
     if not changes:
         return case

@@ -30,6 +30,7 @@ from mediation.models.enums import (
     CommitteeKind,
     ConfirmationResult,
     EventKind,
+    FeedbackMethod,
     GridReportKind,
     GridReportOutcome,
     OrgKind,
@@ -62,6 +63,7 @@ from mediation.models.org import Org
 from mediation.models.party import Party
 from mediation.models.portal import LookupFailure, PortalLookup
 from mediation.models.record import Attachment, InvestigationRecord, Participant, SessionRecord
+from mediation.models.referral import Referral
 from mediation.models.review import (
     CaseReview,
     ReviewAnswer,
@@ -104,6 +106,7 @@ __all__ = [
     "CourtConfirmation",
     "DocumentKind",
     "EventKind",
+    "FeedbackMethod",
     "FollowUp",
     "GeneratedDocument",
     "Grid",
@@ -132,6 +135,7 @@ __all__ = [
     "Publicity",
     "Recusal",
     "RecusalDecision",
+    "Referral",
     "Reminder",
     "ReviewAnswer",
     "ReviewSample",

@@ -162,6 +162,10 @@ class Case(Base):
     reminders: Mapped[list["Reminder"]] = relationship(  # noqa: F821
         order_by="Reminder.id", cascade="all, delete-orphan"
     )
+    # A referred case's referral (models/referral.py); None for the other sources.
+    referral: Mapped["Referral | None"] = relationship(  # noqa: F821
+        back_populates="case", cascade="all, delete-orphan", uselist=False
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -23,6 +23,7 @@ class DocumentKind(Labelled):
     TERMINATION = "termination", "调解终止告知书"
     FOLLOW_UP = "follow_up", "回访记录"
     CONFIRMATION = "confirmation", "司法确认申请书"
+    FEEDBACK = "feedback", "人民调解情况反馈函"
     CASE_FILE = "case_file", "卷宗"
 
 

@@ -89,6 +89,16 @@ class ApiClientKind(Labelled):
         }.get(self.value)  # fmt: skip
 
 
+class FeedbackMethod(Labelled):
+    """How the 反馈函 on a referred case reached the body that referred it."""
+
+    MAIL = "mail", "邮寄"
+    IN_PERSON = "in_person", "当面送达"
+    E_GOVERNMENT = "e_government", "电子政务"
+    FAX = "fax", "传真"
+    OTHER = "other", "其他"
+
+
 class RiskLevel(Labelled):
     LOW = "low", "一般"
     MEDIUM = "medium", "较大"
@@ -165,6 +175,7 @@ class EventKind(Labelled):
     VIEWED_PERSONAL = "viewed_personal", "查看完整个人信息"
     REVIEW = "review", "案卷评查"
     REVIEW_ANSWER = "review_answer", "评查补正"
+    FEEDBACK_SENT = "feedback_sent", "向委派/移交单位反馈"
 
 
 class ParticipantKind(Labelled):
