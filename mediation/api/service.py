@@ -251,7 +251,7 @@ def refer_case(client: ApiClient, data: Any) -> Referred:
             api_user(client, committee),
             form.case_fields(),
             form.party_dicts(),
-            referral=form.referral_data(),
+            referral=form.referral_dict(),
         )
     except WorkflowError as refused:
         db.session.rollback()

@@ -3,7 +3,7 @@ their units and hashed tokens, referrals by reference number, rate-limit counter
 outbox of pushed status changes
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-01 14:18:54.105671
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
