@@ -6,6 +6,7 @@ Every answer is checked against the OpenAPI document (apiclient.call)."""
 import io
 from datetime import timedelta
 
+from apiclient import call, make_client, referral
 from sqlalchemy import func, select
 
 from mediation.api import clients
@@ -26,7 +27,6 @@ from mediation.models import (
 from mediation.models.base import frozen_time, utcnow
 from mediation.reports.service import build_report, current_period
 
-from apiclient import call, make_client, referral
 from factories import acknowledge_rights, make_case
 
 # --- Clients and tokens ---------------------------------------------------------------------
