@@ -111,6 +111,7 @@ def api_deliver(once: bool, interval: float) -> None:
     worker = f"worker-{secrets.token_hex(6)}"
     while True:
         done = deliver_due(worker)
+        db.session.remove()  # a long-running worker starts each round with a fresh session
         if done.delivered or done.failed:
             click.echo(f"已送达 {done.delivered} 条，{done.failed} 条稍后重试。")
         if once:

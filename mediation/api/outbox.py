@@ -180,5 +180,4 @@ def deliver_due(worker: str | None = None, limit: int | None = None) -> Round:
             done.delivered += 1
         elif result is False:
             done.failed += 1
-    db.session.remove()
     return done
