@@ -79,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.oversight.views import bp as oversight_bp
     from mediation.portal.views import bp as portal_bp
     from mediation.records.views import bp as records_bp
+    from mediation.referrals.views import bp as referrals_bp
     from mediation.reports.views import bp as reports_bp
     from mediation.warning.views import bp as warning_bp
 
@@ -90,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
         handling_bp,
         agreements_bp,
         documents_bp,
+        referrals_bp,
         portal_bp,
         reports_bp,
         oversight_bp,

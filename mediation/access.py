@@ -232,6 +232,12 @@ def works_cases(user: User) -> bool:
     return user.role in (Role.MEDIATOR, Role.DIRECTOR)
 
 
+def can_list_referrals(user: User) -> bool:
+    """The referrals per referring body (协调 meetings): the committees' members and the
+    auditors, each over the cases in their scope."""
+    return user.role in (Role.DIRECTOR, Role.MEDIATOR, Role.AUDITOR)
+
+
 def can_read_statistics(user: User) -> bool:
     """Directors read their committee's statistics; auditors their part of the tree."""
     return user.role in (Role.DIRECTOR, Role.AUDITOR)

@@ -9,7 +9,7 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from mediation.admin.service import create_org
@@ -26,6 +26,7 @@ from mediation.models import (
     Category,
     CommitteeKind,
     ConfirmationResult,
+    FeedbackMethod,
     Org,
     OrgKind,
     OtherAuthority,
@@ -33,6 +34,7 @@ from mediation.models import (
     PartyRole,
     Performance,
     Publicity,
+    Referral,
     RiskLevel,
     Role,
     Satisfaction,
@@ -42,6 +44,7 @@ from mediation.models import (
 )
 from mediation.models.base import LOCAL_TZ, frozen_time, local_today
 from mediation.records.service import record_session
+from mediation.referrals import service as referrals
 
 BUREAU = "示例县司法局"
 PASSWORD = DEMO_PASSWORD  # refused in production (auth.service)
@@ -215,6 +218,7 @@ def seed(rng_seed: int = 20261125) -> bool:
         db.session.add(user)
     db.session.commit()
     _seed_cases(random.Random(rng_seed), _users())
+    _court_referral_case(_users())
     _seed_grids(_users())
     return True
 
@@ -314,6 +318,7 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
                                                      Source.PETITION])  # fmt: skip
     details = {Source.COURT: "示例县人民法院", Source.POLICE: "示例县公安局城关派出所",
                Source.PETITION: "示例县信访局"}  # fmt: skip
+    referral = _referral(source, details.get(source, ""), day)
     held_elsewhere = rng.random() < 0.07
     for party in parties:
         party["district"] = party["district"] or _district(party["address"])
@@ -326,7 +331,7 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
         "other_authority": OtherAuthority.COURT if held_elsewhere else OtherAuthority.NONE,
     }  # fmt: skip
     with frozen_time(_at(day, 9)):
-        case = cases.register_case(registrar, fields, parties)
+        case = cases.register_case(registrar, fields, parties, referral)
     age = (local_today() - day).days
     if age < 4 and not held_elsewhere:
         return case  # still waiting to be accepted
@@ -334,6 +339,7 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
         with frozen_time(_at(day, 15)):
             cases.apply_action(case, handler, "reject", "该纠纷已由人民法院立案受理。",
                                "请当事人按人民法院的通知参加诉讼。")  # fmt: skip
+        _feed_back(case, day + timedelta(days=1))
         _close_and_archive(case, _director_of(case), day + timedelta(days=3))
         return case
     accepted = day + timedelta(days=1)
@@ -385,7 +391,81 @@ def _one_case(rng: random.Random, day, registrar: User, handler: User, medical: 
         else:
             cases.apply_action(case, handler, "terminate", "经多次调解，双方分歧较大，调解不成。",
                                "当事人可以依法申请仲裁，或向人民法院提起诉讼。")  # fmt: skip
+    _feed_back(case, ended + timedelta(days=2))
     _close_and_archive(case, director, ended + timedelta(days=3))
+    return case
+
+
+# The referring bodies' numbering of their letters, per kind of body.
+REFERENCE_FORMATS = {
+    Source.COURT: "（{year}）示0102民诉前调{n}号",
+    Source.POLICE: "城关公（调）字〔{year}〕{n}号",
+    Source.PETITION: "示信转〔{year}〕{n}号",
+}
+
+
+def _referral(source: Source, body: str, day) -> dict | None:
+    """A referred case's letter: numbered in the order the letters came, received two days
+    before registration; the court sets 30 days for the feedback, the others no deadline."""
+    if source not in REFERENCE_FORMATS:
+        return None
+    n = db.session.scalar(select(func.count()).select_from(Referral)) + 1
+    referred = day - timedelta(days=2)
+    return {
+        "body_name": body, "reference_number": REFERENCE_FORMATS[source].format(year=day.year, n=n),
+        "referred_on": referred,
+        "feedback_due": referred + timedelta(days=30) if source == Source.COURT else None,
+    }  # fmt: skip
+
+
+def _feed_back(case: Case, day) -> None:
+    """The 反馈函 sent to the referring body two days after the end; one referred case in
+    four is left without it, so 我的待办 and the statistics show overdue feedback."""
+    if case.referral is None or case.seq % 4 == 0 or day >= local_today():
+        return
+    method = FeedbackMethod.MAIL if case.source == Source.COURT else FeedbackMethod.IN_PERSON
+    with frozen_time(_at(day, 10)):
+        referrals.record_feedback(case, _director_of(case), day, method, "演示数据")
+
+
+def _court_referral_case(users: dict[str, User]) -> Case:
+    """A case 示例县人民法院 referred to 东街 for 诉前调解 that ended today in a signed written
+    agreement: director1 prints its 反馈函 (the agreement appended) and records the sending."""
+    rng = random.Random(1301)  # its own, so the other cases stay as they were
+    director, mediator = users["director1"], users["mediator1"]
+    today = local_today()
+    parties = [_person(rng, PartyRole.APPLICANT), _person(rng, PartyRole.RESPONDENT)]
+    for party in parties:
+        party["district"] = _district(party["address"])
+    fields = {
+        "category": Category.CONTRACT, "source": Source.COURT, "registered_on": today,
+        "dispute_place": f"{_district(parties[0]['address'])}{parties[0]['address']}",
+        "summary": "双方因房屋装修合同尾款发生争议，申请人向示例县人民法院起诉，"
+                   "法院立案前委派本委员会进行诉前调解。",
+        "request": "请求被申请人支付装修尾款。", "risk_level": RiskLevel.LOW,
+    }  # fmt: skip
+    referral = {
+        "body_name": "示例县人民法院", "reference_number": f"（{today.year}）示0102民诉前调888号",
+        "referred_on": today - timedelta(days=3), "feedback_due": today + timedelta(days=7),
+    }  # fmt: skip
+    with frozen_time(_at(today, 9)):
+        case = cases.register_case(director, fields, parties, referral)
+        cases.record_rights_notice(case, director, True, Publicity.PRIVATE)
+        cases.apply_action(case, director, "accept")
+        cases.assign_mediator(case, director, mediator.id, lead=True)
+        cases.apply_action(case, mediator, "start_mediation")
+        record_session(case, mediator, {
+            "held_at": _at(today, 9), "place": f"{case.committee.name}调解室",
+            "mediators": mediator.name, "attendees": "、".join(p.name for p in case.parties),
+            "course": "调解员释明法院委派诉前调解的性质，双方分别陈述，调解员核对装修清单。",
+            "result": "双方达成一致意见。",
+        })  # fmt: skip
+        agreement = agreements.reach_agreement(case, mediator, AgreementKind.WRITTEN, {
+            "facts": case.summary, "disputed_points": "装修尾款数额。",
+            "responsibility": "被申请人应支付尾款，申请人对延误工期的部分予以减让。",
+        }, _terms(rng, case, today))  # fmt: skip
+        scan = FileStorage(io.BytesIO(demo_scan()), filename="调解协议书（签字盖章）.pdf")
+        agreements.confirm_signed(case, mediator, agreement, scan, True)
     return case
 
 
@@ -464,6 +544,7 @@ def _agreement_path(rng, case: Case, handler: User, director: User, day) -> None
         scan = FileStorage(io.BytesIO(demo_scan()), filename="调解协议书（签字盖章）.pdf")
         with frozen_time(_at(signed, 11)):
             agreements.confirm_signed(case, handler, agreement, scan, True)
+    _feed_back(case, agreement.effective_on + timedelta(days=2))
     # Court confirmation is for written agreements only (rule 16).
     window = agreement.effective_on + timedelta(days=5) < local_today()
     if rng.random() < 0.2 and written and window:

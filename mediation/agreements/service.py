@@ -35,6 +35,7 @@ from mediation.models.base import local_today, utcnow
 from mediation.models.case import DUE_SOON_DAYS, OPEN_STATUSES
 from mediation.oversight.service import returned_to
 from mediation.records.attachments import store_attachment
+from mediation.referrals import service as referrals
 from mediation.warning import service as warning
 from mediation.workflow import WorkflowError
 
@@ -407,7 +408,7 @@ def todo_for(user: User) -> dict[str, list]:
     """What needs doing now, for a mediator (the cases assigned to them) or a director (the
     committee's cases): overdue and soon-due cases, follow-ups due, court-confirmation
     deadlines, agreements waiting for signature, unread reminders, unanswered 督办, files
-    returned by the justice office's review."""
+    returned by the justice office's review, overdue feedback to referring bodies."""
     if not access.works_cases(user):
         return {}
     # The page shows parties and reads agreements per case: load them with the cases, not
@@ -450,4 +451,6 @@ def todo_for(user: User) -> dict[str, list]:
         "instructions": instructions, "overdue": overdue, "due_soon": due_soon,
         "follow_ups": follow_ups, "confirmations": confirmations, "awaiting": awaiting,
         "reminders": reminders, "reviews": reviews,
+        # Referred cases that ended and whose 反馈函 is past its deadline, not sent.
+        "feedback": referrals.overdue_feedback(mine),
     }  # fmt: skip

@@ -18,6 +18,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
     ValidationError,
 )
 
@@ -36,6 +37,7 @@ from mediation.models import (
 from mediation.models.base import Labelled, local_today
 from mediation.models.case import CASE_LABELS
 from mediation.models.party import PARTY_LABELS
+from mediation.models.referral import REFERRAL_LABELS, REFERRED_SOURCES
 from mediation.privacy import (
     id_birth_date,
     id_number_problem,
@@ -47,6 +49,7 @@ from mediation.privacy import (
 
 L = CASE_LABELS
 P = PARTY_LABELS
+R = REFERRAL_LABELS
 
 
 def _enum_select(label: str, enum: type[Labelled], blank: str | None = None, **kw) -> SelectField:
@@ -55,6 +58,17 @@ def _enum_select(label: str, enum: type[Labelled], blank: str | None = None, **k
 
 def _enum(enum: type[Labelled], value: str | None):
     return enum(value) if value else None
+
+
+def _when_referred(message: str):
+    """Optional(), except that a referred case's form needs the field."""
+
+    def check(form, field):
+        if not (field.raw_data and str(field.raw_data[0]).strip()):
+            field.errors[:] = []
+            raise StopValidation(message if form._referred() else None)
+
+    return check
 
 
 class PartyForm(ListRow):
@@ -140,7 +154,12 @@ class CaseForm(EditForm):
     category = _enum_select(L["category"], Category, blank="请选择", validators=[
         InputRequired("请选择纠纷类型。")])  # fmt: skip
     source = _enum_select(L["source"], Source)
-    source_detail = StringField(L["source_detail"], validators=[Length(max=100)])
+    # A referred case's referral (models/referral.py): the body, its number, the dates.
+    source_detail = StringField(R["body_name"], validators=[Length(max=100)])
+    reference_number = StringField(R["reference_number"], validators=[Length(max=60)])
+    referred_on = DateField(R["referred_on"], validators=[
+        _when_referred("委派、移交的案件请填写委派、移交日期。")])  # fmt: skip
+    feedback_due = DateField(R["feedback_due"], validators=[Optional()])
     registered_on = DateField(L["registered_on"], validators=[InputRequired("请填写登记日期。")])
     dispute_place = StringField(L["dispute_place"], validators=[Length(max=200)])
     summary = TextAreaField(
@@ -165,10 +184,36 @@ class CaseForm(EditForm):
         if not field.data:
             raise ValidationError("请选择纠纷类型。")
 
+    def _referred(self) -> bool:
+        return "source" in self and self.source.data in REFERRED_SOURCES
+
     def validate_source_detail(self, field):
-        referred = (Source.COURT, Source.POLICE, Source.PETITION, Source.DEPARTMENT)
-        if "source" in self and self.source.data in referred and not (field.data or "").strip():
+        if self._referred() and not (field.data or "").strip():
             raise ValidationError("委派、移交的案件请填写移交单位名称。")
+
+    def validate_reference_number(self, field):
+        if self._referred() and not (field.data or "").strip():
+            raise ValidationError("委派、移交的案件请填写对方的文号或案号。")
+
+    def validate_referred_on(self, field):
+        if field.data and field.data > local_today():
+            raise ValidationError("委派、移交日期不能晚于今天。")
+
+    def validate_feedback_due(self, field):
+        start = self.referred_on.data
+        if self._referred() and field.data and start and field.data < start:
+            raise ValidationError("反馈期限不能早于委派、移交日期。")
+
+    def referral_dict(self) -> dict[str, Any] | None:
+        """The referral for cases.service (None unless the source is a referral)."""
+        if not self._referred():
+            return None
+        return {
+            "body_name": self.source_detail.data or "",
+            "reference_number": self.reference_number.data or "",
+            "referred_on": self.referred_on.data,
+            "feedback_due": self.feedback_due.data,
+        }
 
     def case_fields(self) -> dict[str, Any]:
         source = {"source": Source(self.source.data)} if "source" in self else {}

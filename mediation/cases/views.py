@@ -19,7 +19,7 @@ from mediation.cases.forms import (
 )
 from mediation.cases.listing import list_cases, unit_name
 from mediation.cases.panels import PANEL_FORMS, register_form
-from mediation.forms import choices, new_row_key, place_refusal, refused_status
+from mediation.forms import choices, new_row_key, place_refusal, refused_status, show_refusal
 from mediation.models import PartyKind, PartyRole, Publicity, Role
 from mediation.models.base import local_today
 from mediation.workflow import WorkflowError
@@ -108,9 +108,11 @@ def new():
     form = _new_case_form()
     if request.method == "POST" and not _handle_party_buttons(form) and form.validate():
         try:
-            case = service.register_case(current_user, form.case_fields(), form.party_dicts())
+            case = workflow.attempt(lambda: service.register_case(
+                current_user, form.case_fields(), form.party_dicts(), form.referral_dict()
+            ))  # fmt: skip
         except WorkflowError as error:
-            form.form_errors.append(error.message)
+            show_refusal(form, error)
         else:
             flash(f"已登记案件 {case.number}。", "success")
             flash(_draft_key(None), "draft-clear")
@@ -157,13 +159,14 @@ def edit(case_id: int):
                     form.case_fields(),
                     form.party_dicts(),
                     seen=form.parties_seen(),
+                    referral=form.referral_dict(),
                 )
             )
         except service.ConflictError as error:
             conflict = error
             form = _merged_form(form, case)
         except WorkflowError as error:
-            form.form_errors.append(error.message)
+            show_refusal(form, error)
         else:
             flash("修改已保存。", "success")
             flash(_draft_key(case), "draft-clear")
@@ -173,7 +176,10 @@ def edit(case_id: int):
 
 def _stored_case_form(case) -> CaseForm:
     """The edit form filled from the database, remembering what it showed (for merging)."""
-    form = _for_user(CaseForm(formdata=None, obj=case))
+    referral = case.referral
+    stored = {"reference_number": referral.reference_number, "referred_on": referral.referred_on,
+              "feedback_due": referral.feedback_due} if referral else {}  # fmt: skip
+    form = _for_user(CaseForm(formdata=None, obj=case, **stored))
     form.version.data = case.version
     return form.remember_base()
 

@@ -39,6 +39,7 @@ from mediation.models import (
 from mediation.models.base import LOCAL_TZ, utcnow
 from mediation.privacy import public_name
 from mediation.records.attachments import attachment_path, sniff, store_file, upload_folder
+from mediation.referrals import service as referrals
 from mediation.workflow import WorkflowError
 
 K = DocumentKind
@@ -101,6 +102,11 @@ def entries(case: Case) -> list[Entry]:
     for a in case.agreements:
         if a.is_effective and a.kind == AgreementKind.WRITTEN:  # rule 16: written only
             found.append(Entry(K.CONFIRMATION, a.id, a, K.CONFIRMATION.label))
+    letter = referrals.feedback_letter(case)  # a referred case that has ended
+    if letter is not None:
+        found.append(
+            Entry(K.FEEDBACK, 0, letter, f"{K.FEEDBACK.label}（{letter.referral.body_name}）")
+        )
     return found
 
 
@@ -227,7 +233,10 @@ def _issue(case: Case, user: User, kind: DocumentKind, source_id: int = 0) -> Ge
         variant = CASE_FILE_VARIANT
     else:
         entry = find_entry(case, kind, source_id)
+        appended = _appended_agreement(case, entry) if kind == K.FEEDBACK else None
         pdf = render_pdf(document_html(case, entry, code))
+        if appended is not None:
+            pdf = _append_pages(pdf, appended)
         pages = len(PdfReader(io.BytesIO(pdf)).pages)
         variant = ""
     digest = _store(pdf)
@@ -252,6 +261,44 @@ def _issue(case: Case, user: User, kind: DocumentKind, source_id: int = 0) -> Ge
         "SHA-256": digest[:16],
     })  # fmt: skip
     return document
+
+
+def _appended_agreement(case: Case, entry: Entry) -> Path | None:
+    """The 反馈函 of a case that ended in an agreement carries the agreement: its signed scan
+    when that is a PDF, else the stored PDF of its newest version. None when neither is kept
+    (the letter then draws the agreement from its terms, entry.record.agreement_appended)."""
+    agreement = entry.record.outcome.agreement
+    if agreement is None:
+        return None
+    scans = [_signed_agreement_scan(case, agreement.id)]
+    stored = [
+        d for d in documents_of(case) if d.kind == K.AGREEMENT and d.source_id == agreement.id
+    ]
+    scans += [d.signed_attachment for d in stored]
+    for scan in scans:
+        if scan is not None and scan.content_type == "application/pdf":
+            path = attachment_path(scan)
+            if path.exists():
+                entry.record.agreement_appended = True
+                return path
+    for document in stored:  # newest version first
+        path = document_path(document)
+        if path.exists():
+            entry.record.agreement_appended = True
+            return path
+    return None
+
+
+def _append_pages(pdf: bytes, path: Path) -> bytes:
+    """The letter followed by the pages of a stored PDF (drawings only: no annotations)."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for page in PdfReader(path).pages:
+        if "/Annots" in page:
+            del page["/Annots"]
+        writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def file_case(case: Case, user: User) -> GeneratedDocument:

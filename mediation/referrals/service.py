@@ -209,6 +209,31 @@ def outcome(case: Case) -> Outcome | None:
     )  # fmt: skip
 
 
+@dataclass
+class FeedbackLetter:
+    """What the 反馈函 (documents/_feedback.html) states: the referral, the outcome, the
+    newest follow-up of an agreement, and whether the agreement's stored PDF is appended
+    after the letter (documents.service) or drawn into it from its terms."""
+
+    referral: Referral
+    outcome: Outcome
+    follow_up: Any = None
+    agreement_appended: bool = False
+
+    @property
+    def id(self) -> int:
+        return self.referral.id
+
+
+def feedback_letter(case: Case) -> FeedbackLetter | None:
+    """The 反馈函's content once the case has ended, else None."""
+    found = outcome(case)
+    if found is None:
+        return None
+    follow_up = case.latest_follow_up if found.agreement is not None else None
+    return FeedbackLetter(case.referral, found, follow_up)
+
+
 def ended_at(case: Case) -> datetime | None:
     """When the outcome became final: the newest ending transition, or the agreement taking
     effect after it (a written agreement is in force once signed)."""
@@ -367,7 +392,11 @@ def _feedback_state(state: str, today: date) -> ColumnElement[bool] | None:
     return None
 
 
-def referrals_for(user: User, filters: Filters, limit: int = 500) -> list[Case]:
+# The most rows the list shows at once (narrow the filters for more).
+LIST_LIMIT = 500
+
+
+def referrals_for(user: User, filters: Filters, limit: int = LIST_LIMIT) -> list[Case]:
     """The referred cases the user may see, filtered (by body, kind, referral period, case
     status, feedback state), by body then date: the list a 协调 meeting goes through."""
     query = access.cases_visible_to(user).join(Referral, Referral.case_id == Case.id)

@@ -48,6 +48,7 @@ from mediation.models import (
 )
 from mediation.models.base import LOCAL_TZ, local_today
 from mediation.models.case import OPEN_STATUSES
+from mediation.referrals.service import FeedbackCount, feedback_counts
 from mediation.workflow import WorkflowError
 
 KINDS = {"month": "月", "quarter": "季度", "year": "年"}
@@ -499,3 +500,10 @@ def grid_screening(unit: Org, period: Period) -> list[ScreeningCount]:
     (counted by the day they were filed, see grid.service.screening_counts)."""
     ids = list(db.session.scalars(access.committees_under(unit).with_only_columns(Org.id)))
     return screening_counts(ids, period.start, period.end)
+
+
+def referral_feedback(unit: Org, period: Period) -> list[FeedbackCount]:
+    """Cases referred in the period (by the referral date) to the committees at or below the
+    unit, per kind of referring body: how many ended, were fed back, and whose feedback is
+    overdue at the period's end (today, while it runs). See referrals.service.feedback_counts."""
+    return feedback_counts(unit, period.start, period.end, period.as_of())

@@ -55,9 +55,11 @@ def statistics():
         trend = service.trend(report.unit, report.period)
         drawn = charts.report_charts(report, trend, partial(url_for, "cases.index"))
     screening = service.grid_screening(report.unit, report.period) if report else []
+    feedback = service.referral_feedback(report.unit, report.period) if report else []
     return render_template(
-        "reports/statistics.html", form=form, report=report, charts=drawn, screening=screening
-    ), status
+        "reports/statistics.html", form=form, report=report, charts=drawn, screening=screening,
+        feedback=feedback,
+    ), status  # fmt: skip
 
 
 @bp.route("/statistics/official")

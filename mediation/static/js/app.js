@@ -1,5 +1,6 @@
 /* Small enhancements; every page works without them.
-   - intake form: add/remove parties without a round trip, person/organisation fields
+   - intake form: add/remove parties without a round trip, person/organisation fields, the
+     referral's fields for a referred source
    - forms marked data-draft keep what was typed in sessionStorage until saved, so an
      expired session or a lost connection does not lose a half-written form
    - a posted form's buttons are disabled once it is sent (a courtesy: the server does each
@@ -241,6 +242,15 @@ document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
   }
   document.querySelectorAll("form.case-form").forEach(setupPartyForm);
+  // Intake: the referral's fields only for a referred source (the server asks for them then).
+  document.querySelectorAll("form[data-referred-sources]").forEach(function (form) {
+    var source = form.querySelector("#source");
+    if (!source) return;
+    var referred = form.getAttribute("data-referred-sources").split(" ");
+    var show = function () { form.setAttribute("data-referred", referred.indexOf(source.value) >= 0 ? "yes" : "no"); };
+    source.addEventListener("change", show);
+    show();
+  });
   document.querySelectorAll("form.case-form, form.record-form").forEach(setupConflicts);
   document.querySelectorAll("form.agreement-form").forEach(function (form) {
     var kind = form.querySelector("#kind");
