@@ -82,4 +82,4 @@ def test_no_input_gives_a_500_or_breaks_the_document(world, server):
 
             run()
             tried += 1
-    assert tried == 2 * 5  # every operation of the document, both ways
+    assert tried == 2 * 6  # every operation of the document, both ways
