@@ -29,10 +29,9 @@ from mediation.models import (
     Role,
     User,
 )
-from mediation.models.base import LOCAL_TZ, local_today, utcnow
+from mediation.models.base import local_today, utcnow
 from mediation.workflow import WorkflowError
 
-S = CaseStatus
 WAIT_SECONDS = 20  # how long a repeat waits for the first referral of its number
 ABANDONED = timedelta(minutes=5)  # a claim whose request died without a case
 
@@ -282,14 +281,9 @@ def _link_existing(client: ApiClient, reference: str, case: Case) -> None:
 
 # --- Status and outcome back --------------------------------------------------------------
 
-# How a case ended, by the workflow action that ended it: what the referring body is told.
-OUTCOMES = {
-    "reach_agreement": ("agreement", "调解成功，达成调解协议"),
-    "terminate": ("terminated", "调解终止（调解不成）"),
-    "withdraw": ("withdrawn", "当事人撤回申请"),
-    "reject": ("rejected", "不予受理"),
-}
-ENDED = (S.AGREED, S.FOLLOWED_UP, S.CLOSED, S.ARCHIVED, S.TERMINATED, S.WITHDRAWN, S.REJECTED)
+# The API's codes for the ending actions (referrals.service.ENDING_ACTIONS has the words).
+RESULTS = {"reach_agreement": "agreement", "terminate": "terminated", "withdraw": "withdrawn",
+           "reject": "rejected"}  # fmt: skip
 
 
 def referred_case_or_404(client: ApiClient, case_id: int) -> Case:
@@ -310,30 +304,28 @@ def reference_of(client: ApiClient, case: Case) -> str:
 
 
 def outcome(case: Case) -> dict[str, Any] | None:
-    """How the case ended, once it has: the newest ending action on its timeline (a case
-    reopened after an agreement has not ended again yet)."""
-    if case.status not in ENDED:
+    """How the case ended, as the 反馈函 states it (referrals.service.outcome: the same
+    rule), once it has."""
+    from mediation.referrals.service import outcome as ended
+
+    found = ended(case) if case.referral is not None else None
+    if found is None:
         return None
-    ending = next((e for e in reversed(case.events) if e.action in OUTCOMES), None)
-    if ending is None:
-        return None
-    code, label = OUTCOMES[ending.action]
-    found: dict[str, Any] = {
-        "result": code,
-        "label": label,
-        "on": ending.at.astimezone(LOCAL_TZ).date(),
-        "reason": ending.reason or None,
-        "route": (ending.details or {}).get("route") or None,
+    view: dict[str, Any] = {
+        "result": RESULTS[found.action],
+        "label": found.label,
+        "on": found.on,
+        "reason": found.reason or None,
+        "route": found.route or None,
     }
-    agreement = case.agreement if code == "agreement" else None
-    if agreement is not None:
-        found["agreement"] = {
-            "kind": agreement.kind.value,
-            "kind_label": agreement.kind.label,
-            "reached_on": agreement.reached_on,
-            "effective_on": agreement.effective_on,
+    if found.agreement is not None:
+        view["agreement"] = {
+            "kind": found.agreement.kind.value,
+            "kind_label": found.agreement.kind.label,
+            "reached_on": found.agreement.reached_on,
+            "effective_on": found.agreement.effective_on,
         }
-    return found
+    return view
 
 
 def key_dates(case: Case) -> dict[str, date | None]:

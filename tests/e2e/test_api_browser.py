@@ -39,7 +39,7 @@ def test_admin_registers_a_court_and_its_referral_reaches_the_director(
     admin.screenshot(path=str(shots / "api-client-form.png"), full_page=True)
     admin.click("button:has-text('保存')")
     assert "已保存接口客户端 城关区人民法院" in admin.inner_text("body")
-    admin.click("text=城关区人民法院")
+    admin.click("table a:has-text('城关区人民法院')")
     admin.fill("#days", "90")
     admin.click("button:has-text('签发新令牌')")
     token = admin.inner_text("#secret-value").strip()
