@@ -22,14 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from concurrency import LiveServer  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from mediation import create_app  # noqa: E402
 from mediation.admin.service import create_org  # noqa: E402
 from mediation.api import clients  # noqa: E402
 from mediation.models import ApiClientKind, CommitteeKind, OrgKind, Role, User  # noqa: E402
-
-from concurrency import LiveServer  # noqa: E402
 
 
 def setup() -> tuple[str, int]:

@@ -11,6 +11,8 @@ import threading
 from datetime import timedelta
 
 import pytest
+from apiclient import make_client
+from concurrency import at_once
 from sqlalchemy import select
 
 from mediation.api import outbox
@@ -20,8 +22,6 @@ from mediation.models import ApiOutbox, ApiReferral, Case
 from mediation.models.base import frozen_time, utcnow
 from mediation.workflow import WorkflowError
 
-from apiclient import make_client
-from concurrency import at_once
 from factories import make_case
 
 

@@ -9,12 +9,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from apiclient import referral
 from browser import acknowledge_rights
 
 from mediation.extensions import db
 from mediation.models import ApiOutbox, Case, CaseStatus
-
-from apiclient import referral
 
 pytestmark = pytest.mark.e2e
 
@@ -26,9 +25,7 @@ def shots(tmp_path) -> Path:
     return folder
 
 
-def test_admin_registers_a_court_and_its_referral_reaches_the_director(
-    world, page_as, live, shots
-):
+def test_admin_registers_a_court_and_its_referral_reaches_the_director(world, page_as, live, shots):
     admin = page_as("admin")
     admin.click("nav >> text=接口客户端")
     admin.click("text=登记接口客户端")
