@@ -6,6 +6,7 @@ Every answer is checked against the OpenAPI document (apiclient.call)."""
 import io
 from datetime import timedelta
 
+import pytest
 from apiclient import call, make_client, referral
 from sqlalchemy import func, select
 
@@ -230,6 +231,18 @@ def test_the_province_reads_statistics_only_of_its_units(world, client):
     outside = call(client, "GET", f"/api/v1/statistics?unit={world.offices['chengguan'].id}",
                    token)  # fmt: skip
     assert outside.status_code == 404
+
+
+@pytest.mark.parametrize("username", ["director1", "auditor0", "admin", "grid1", "mediator1"])
+def test_a_signed_in_user_gets_nothing_from_the_api(world, client, login, username):
+    """A session cookie is no API credential, whatever the role: 401 on every API route."""
+    _, token = make_client(world)
+    case_id = _referred(client, token, world)
+    browser = login(username)
+    for path in ("/api/v1/referrals", f"/api/v1/referrals/{case_id}",
+                 f"/api/v1/referrals/{case_id}/feedback.pdf", "/api/v1/statistics"):  # fmt: skip
+        assert call(browser, "GET", path).status_code == 401, (username, path)
+    assert call(browser, "POST", "/api/v1/referrals", body={}).status_code == 401
 
 
 # --- Status, outcome and documents back ------------------------------------------------------
