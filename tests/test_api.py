@@ -201,7 +201,7 @@ def test_a_client_never_sees_a_case_it_did_not_refer(world, client):
     theirs = _referred(client, police, world, reference="城公（治）调字〔2026〕88号")
     desk = make_case(world["director1"]).id
     assert call(client, "GET", f"/api/v1/referrals/{mine}", court).status_code == 200
-    for other in (theirs, desk, 999999):
+    for other in (theirs, desk, 999999, 2152779862771):  # the last one found by schemathesis
         answer = call(client, "GET", f"/api/v1/referrals/{other}", court)
         assert answer.status_code == 404
         assert answer.get_json()["message"] == "没有这个案件，或该案件不是贵单位移交的。"

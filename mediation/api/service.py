@@ -289,6 +289,8 @@ RESULTS = {"reach_agreement": "agreement", "terminate": "terminated", "withdraw"
 def referred_case_or_404(client: ApiClient, case_id: int) -> Case:
     """A case the client referred, inside its grant, or 404: the same answer for a case
     that does not exist and one that is not the client's."""
+    if not 0 < case_id < 2**31:  # no such id fits the column (PostgreSQL would refuse it)
+        raise WorkflowError("没有这个案件，或该案件不是贵单位移交的。", status=404)
     case = db.session.scalar(access.cases_referred_by(client).where(Case.id == case_id))
     if case is None:
         raise WorkflowError("没有这个案件，或该案件不是贵单位移交的。", status=404)

@@ -118,7 +118,7 @@ CASE_ID = {
     "name": "case_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer", "minimum": 1},
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
     "description": "案件编号（移交时返回的 id）",
 }
 PDF = {
