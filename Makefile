@@ -60,6 +60,7 @@ bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/run.py --postgres
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/api.py
 
 # instance/ holds the local database and config: never removed here.
 clean:

@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation import cli, filters, security_headers, submissions
     from mediation.admin.views import bp as admin_bp
     from mediation.agreements.views import bp as agreements_bp
+    from mediation.api.views import bp as api_bp
     from mediation.auth.views import bp as auth_bp
     from mediation.calendar.views import bp as calendar_bp
     from mediation.cases.views import bp as cases_bp
@@ -101,6 +102,7 @@ def create_app(config: dict | None = None) -> Flask:
         grid_bp,
         dispatch_bp,
         admin_bp,
+        api_bp,
     ):
         app.register_blueprint(blueprint)
     filters.init_app(app)

@@ -3,11 +3,15 @@
 Every case query starts from cases_visible_to(user); a case out of scope is answered with 404.
 """
 
+from dataclasses import dataclass
+
 from flask import abort, g, has_request_context, request
 from sqlalchemy import Select, or_, select
 
 from mediation.extensions import db
 from mediation.models import (
+    ApiClient,
+    ApiReferral,
     Appointment,
     Case,
     CaseMediator,
@@ -413,3 +417,63 @@ def appointments_visible_to(user: User) -> Select:
     """Appointments of the cases the user may see: every calendar query starts here."""
     visible = cases_visible_to(user).with_only_columns(Case.id)
     return select(Appointment).where(Appointment.case_id.in_(visible))
+
+
+# --- API clients (courts, police, petition offices, departments, the province) -----------
+
+
+def client_committees(client: ApiClient) -> Select:
+    """Ids of the committees at or below the units granted to an API client."""
+    paths = [unit.path for unit in client.units]
+    if not paths:
+        return select(Org.id).where(False)
+    return select(Org.id).where(
+        Org.kind == OrgKind.COMMITTEE, or_(*(Org.path.like(f"{p}%") for p in paths))
+    )
+
+
+def cases_referred_by(client: ApiClient) -> Select:
+    """What an API client may read: the cases it referred, while their committee is still
+    inside its grant. Nothing else, whatever it asks for."""
+    referred = select(ApiReferral.case_id).where(
+        ApiReferral.client_id == client.id, ApiReferral.case_id.is_not(None)
+    )
+    return select(Case).where(
+        Case.id.in_(referred), Case.committee_id.in_(client_committees(client))
+    )
+
+
+def client_may_refer_to(client: ApiClient, committee: Org | None) -> bool:
+    """A referring body reaches the active committees of its grant; the province refers
+    nothing."""
+    if committee is None or not committee.is_committee or not committee.active:
+        return False
+    if client.kind.source is None:
+        return False
+    return any(committee.path.startswith(unit.path) for unit in client.units)
+
+
+@dataclass(frozen=True)
+class StatisticsReader:
+    """An API client reading the statistics of one granted unit, as the justice office's
+    auditor of that unit reads them (reports.service.build_report asks statistics_units)."""
+
+    client_id: int
+    org: Org
+    role: Role = Role.AUDITOR
+
+    @property
+    def id(self) -> str:
+        return f"api-client:{self.client_id}"
+
+
+def client_statistics_unit(client: ApiClient, org_id: int | None) -> StatisticsReader | None:
+    """The reader for a unit inside the client's grant (its first unit when none is named),
+    or None when the unit is outside it."""
+    for granted in client.units:
+        if org_id is None or org_id == granted.id:
+            return StatisticsReader(client.id, granted)
+        unit = db.session.get(Org, org_id)
+        if unit is not None and unit.path.startswith(granted.path):
+            return StatisticsReader(client.id, unit)
+    return None

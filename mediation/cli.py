@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(audit_verify)
     app.cli.add_command(audit_report)
+    app.cli.add_command(api_deliver)
 
 
 @click.command("seed-demo")
@@ -94,3 +95,25 @@ def audit_report() -> None:
     write_checkpoint(seq, hash_)
     click.echo("审计记录检查点（序号 哈希 时间 签名）：")
     click.echo(checkpoint_line(seq, hash_))
+
+
+@click.command("api-deliver")
+@click.option("--once", is_flag=True, help="只推送一轮当前到期的消息后退出。")
+@click.option("--interval", default=5.0, show_default=True, help="两轮之间等待的秒数。")
+def api_deliver(once: bool, interval: float) -> None:
+    """Push the queued status changes to the referring bodies' callback URLs, signed, with
+    retries and back-off; several workers may run at once, and a restart loses nothing."""
+    import secrets
+    import time
+
+    from mediation.api.outbox import deliver_due
+
+    worker = f"worker-{secrets.token_hex(6)}"
+    while True:
+        done = deliver_due(worker)
+        db.session.remove()  # a long-running worker starts each round with a fresh session
+        if done.delivered or done.failed:
+            click.echo(f"已送达 {done.delivered} 条，{done.failed} 条稍后重试。")
+        if once:
+            return
+        time.sleep(interval)

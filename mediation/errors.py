@@ -1,6 +1,6 @@
 """Error pages written for a person, not a stack trace."""
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,10 +22,21 @@ MESSAGES = {
     500: ("系统出错", "系统暂时出现问题，您填写的内容未保存。请稍后重试，或联系系统管理员。"),
 }
 
+# What the API says instead of the pages' advice on buttons and pages.
+API_MESSAGES = {
+    400: "请求有误，无法处理。",
+    404: "没有这个接口或对象，或不在贵单位的授权范围内。",
+    405: "该接口不支持这种请求方法。",
+    413: "请求内容过大。",
+    500: "系统暂时出现问题，本次请求未处理，请稍后重试。",
+}
+
 
 def register_error_pages(app: Flask) -> None:
     def render(code: int):
         title, text = MESSAGES[code]
+        if request.path.startswith("/api/"):  # the JSON API answers in JSON, in Chinese too
+            return jsonify(message=API_MESSAGES.get(code, text)), code
         return render_template("errors/error.html", code=code, title=title, text=text), code
 
     for code in MESSAGES:
@@ -36,6 +47,8 @@ def register_error_pages(app: Flask) -> None:
         title, text = MESSAGES[409]
         if e.description != Conflict.description:  # a conflict that says more
             text = e.description
+        if request.path.startswith("/api/"):
+            return jsonify(message=text), 409
         return render_template("errors/error.html", code=409, title=title, text=text), 409
 
     @app.errorhandler(StaleDataError)

@@ -41,6 +41,9 @@ REPEATABLE = {
     "portal.lookup": "a resident's lookup reads a case; each failed try must count",
     "portal.leave": "leaving twice is leaving",
     "documents.verify": "checks an uploaded copy against the stored hash, writes nothing",
+    # The JSON API has no forms and no cookies (token auth, CSRF-exempt): a referral is done
+    # once by its (client, reference number), a repeat answering with the same case.
+    "api.refer": "idempotent by the client's reference number (api.service.refer_case)",
 }
 
 WAIT_SECONDS = 20  # how long a repeat waits for the first post to finish

@@ -176,8 +176,10 @@ def test_every_route_sends_the_security_headers_and_no_inline_code(app, world, l
             if response.status_code < 400:
                 answered.add(endpoint)
             response.close()
-    # Every GET route was seen answering (a page, a file or a redirect), not only refusing.
-    assert answered == endpoints, endpoints - answered
+    # Every GET route was seen answering (a page, a file or a redirect), not only refusing;
+    # the JSON API's answer with a client's token (test_api.py), here they are 401 or 404.
+    token_only = {e for e in endpoints if e.startswith("api.")} - {"api.openapi", "api.docs"}
+    assert answered == endpoints - token_only, endpoints - answered
 
 
 def test_every_post_route_sends_the_security_headers(app, world, login, rich):

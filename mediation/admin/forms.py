@@ -1,13 +1,21 @@
 """Account and committee forms for the administrator."""
 
 from flask import current_app
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields import DateField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from mediation.audit.security import KINDS
 from mediation.forms import BaseForm, SubForm, choices, enum_choices
-from mediation.models import CommitteeKind, OrgKind, Role
+from mediation.models import ApiClientKind, CommitteeKind, OrgKind, Role
 
 
 class UserForm(BaseForm):
@@ -80,3 +88,56 @@ class SecurityFilterForm(SubForm):
     address = StringField("来源地址", validators=[Optional(), Length(max=64)])
     date_from = DateField("日期自", validators=[Optional()])
     date_to = DateField("至", validators=[Optional()])
+
+
+class ApiClientForm(BaseForm):
+    """A body that exchanges data through the JSON API (接口客户端)."""
+
+    version = HiddenField()
+    name = StringField(
+        "名称", validators=[DataRequired("请填写单位名称，如“城关区人民法院”。"), Length(max=100)]
+    )
+    kind = SelectField("类别", choices=enum_choices(ApiClientKind))
+    unit_ids = SelectMultipleField(
+        "授权单位（可向其下调委会移交案件、读取统计）", coerce=int, validate_choice=False
+    )
+    callback_url = StringField(
+        "回调地址（推送案件状态变化，可不填）",
+        validators=[
+            Optional(),
+            Length(max=500),
+            Regexp(r"^https?://\S+$", message="回调地址应以 http:// 或 https:// 开头。"),
+        ],
+    )
+    rate_limit = IntegerField(
+        "每分钟调用上限",
+        default=120,
+        validators=[InputRequired("请填写每分钟调用上限。"),
+                    NumberRange(1, 10000, "每分钟调用上限应在1到10000之间。")],
+    )  # fmt: skip
+    active = BooleanField("启用", default=True)
+
+    def data_dict(self) -> dict:
+        return {
+            "name": self.name.data.strip(),
+            "kind": ApiClientKind(self.kind.data),
+            "unit_ids": list(self.unit_ids.data or []),
+            "callback_url": (self.callback_url.data or "").strip(),
+            "rate_limit": self.rate_limit.data,
+            "active": self.active.data,
+        }
+
+
+class TokenForm(BaseForm):
+    days = IntegerField(
+        "有效期（天）",
+        default=365,
+        validators=[
+            InputRequired("请填写有效期。"),
+            NumberRange(1, 730, "有效期应在1至730天之间。"),
+        ],
+    )
+
+
+class ConfirmForm(BaseForm):
+    """A button that changes something (吊销令牌, 更换签名密钥): only the tokens."""

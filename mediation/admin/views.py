@@ -6,13 +6,23 @@ from sqlalchemy import select
 
 from mediation import access
 from mediation.admin import service
-from mediation.admin.forms import OrgForm, SecurityFilterForm, SignOutForm, UserForm
+from mediation.admin.forms import (
+    ApiClientForm,
+    ConfirmForm,
+    OrgForm,
+    SecurityFilterForm,
+    SignOutForm,
+    TokenForm,
+    UserForm,
+)
+from mediation.api import clients
 from mediation.audit import security
 from mediation.audit.chain import verify_window
 from mediation.auth import sessions, throttle
 from mediation.extensions import db
 from mediation.forms import choices, refused_status, show_refusal
-from mediation.models import Org, User
+from mediation.models import ApiClient, Org, User
+from mediation.models.base import utcnow
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -172,3 +182,105 @@ def security_log():
         problems=verify_window(entries),
         older=entries[-1].seq if len(entries) == LOG_PAGE else None,
     )
+
+
+# --- API clients (接口客户端) ----------------------------------------------------------------
+
+
+def _client_or_404(client_id: int) -> ApiClient:
+    client = db.session.get(ApiClient, client_id)
+    if client is None:
+        abort(404)
+    return client
+
+
+@bp.route("/api-clients")
+def api_clients():
+    rows = db.session.scalars(select(ApiClient).order_by(ApiClient.name)).all()
+    return render_template("admin/api_clients.html", clients=rows, now=utcnow())
+
+
+def _unit_choices():
+    return choices([(o.id, "　" * o.depth + o.name) for o in service.org_tree() if o.active])
+
+
+@bp.route("/api-clients/new", methods=["GET", "POST"])
+@bp.route("/api-clients/<int:client_id>", methods=["GET", "POST"])
+def api_client_form(client_id: int | None = None):
+    client = _client_or_404(client_id) if client_id else None
+    form = ApiClientForm(obj=client if request.method == "GET" else None)
+    form.unit_ids.choices = _unit_choices()
+    if client is not None and request.method == "GET":
+        form.version.data = client.version
+        form.kind.data = client.kind.value
+        form.unit_ids.data = [u.id for u in client.units]
+    if form.validate_on_submit():
+
+        def save(version):
+            if client is None:
+                return clients.create_client(current_user, form.data_dict())
+            return clients.update_client(current_user, client, version, form.data_dict())
+
+        done = _save(
+            form, client, save, lambda c: f"已保存接口客户端 {c.name}。", "admin.api_clients"
+        )
+        if done:
+            return done
+    return _client_page(form, client), refused_status(form, request)
+
+
+def _client_page(form, client, token_form=None):
+    return render_template(
+        "admin/api_client.html",
+        form=form,
+        client=client,
+        token_form=token_form or TokenForm(formdata=None),
+        confirm=ConfirmForm(),
+        now=utcnow(),
+    )
+
+
+@bp.route("/api-clients/<int:client_id>/tokens", methods=["POST"])
+def issue_api_token(client_id: int):
+    """签发令牌: the token is on this answer only (it is kept hashed): no redirect, so it is
+    never in a URL, a cookie or a later page."""
+    client = _client_or_404(client_id)
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            issued = clients.issue_token(current_user, client, form.days.data)
+        except WorkflowError as error:
+            show_refusal(form, error)
+        else:
+            return render_template(
+                "admin/api_secret.html", client=client, what="访问令牌", value=issued.plain,
+                expires=issued.token.expires_at,
+            )  # fmt: skip
+    page = ApiClientForm(obj=client)
+    page.unit_ids.choices = _unit_choices()
+    page.unit_ids.data = [u.id for u in client.units]
+    page.version.data = client.version
+    return _client_page(page, client, form), 400
+
+
+@bp.route("/api-clients/<int:client_id>/tokens/<int:token_id>/revoke", methods=["POST"])
+def revoke_api_token(client_id: int, token_id: int):
+    client = _client_or_404(client_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        token = clients.revoke_token(current_user, client, token_id)
+    except WorkflowError:
+        abort(404)
+    flash(f"已吊销令牌 {token.hint}…，使用它的请求将被拒绝。", "success")
+    return redirect(url_for("admin.api_client_form", client_id=client.id))
+
+
+@bp.route("/api-clients/<int:client_id>/secret", methods=["POST"])
+def renew_api_secret(client_id: int):
+    """生成签名密钥: shown on this answer only; the earlier key stops verifying at once."""
+    client = _client_or_404(client_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    secret = clients.new_signing_secret(current_user, client)
+    return render_template("admin/api_secret.html", client=client, what="签名密钥", value=secret)

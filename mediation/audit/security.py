@@ -24,6 +24,7 @@ KINDS = {
     "case_refused": "拒绝访问案件",
     "download": "下载文件",
     "export": "导出统计表",
+    "api_call": "接口调用",
 }
 
 # A run of digits as long as a phone or an ID number: the log never keeps one whole.

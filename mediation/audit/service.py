@@ -82,6 +82,11 @@ def record_event(
         details=details or {},
     )
     chain.append(event)
+    if kind == EventKind.TRANSITION:
+        # The referring body is told of every change of status, in this same transaction.
+        from mediation.api.outbox import status_changed
+
+        status_changed(case, event)
     return event
 
 

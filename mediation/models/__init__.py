@@ -7,6 +7,14 @@ from mediation.models.agreement import (
     FollowUp,
     TermPerformance,
 )
+from mediation.models.api import (
+    ApiClient,
+    ApiClientUnit,
+    ApiOutbox,
+    ApiRateCount,
+    ApiReferral,
+    ApiToken,
+)
 from mediation.models.audit import AdminEvent, AuditHead, CaseEvent, SecurityEvent
 from mediation.models.base import Base
 from mediation.models.calendar import Appointment
@@ -17,6 +25,7 @@ from mediation.models.document import DocumentKind, GeneratedDocument
 from mediation.models.enums import (
     AgreementKind,
     AgreementStatus,
+    ApiClientKind,
     AppointmentStatus,
     AttachmentKind,
     CaseStatus,
@@ -79,6 +88,13 @@ __all__ = [
     "AgreementKind",
     "AgreementStatus",
     "AgreementTerm",
+    "ApiClient",
+    "ApiClientKind",
+    "ApiClientUnit",
+    "ApiOutbox",
+    "ApiRateCount",
+    "ApiReferral",
+    "ApiToken",
     "Appointment",
     "AppointmentStatus",
     "Attachment",

@@ -69,6 +69,26 @@ class Source(Labelled):
     DEPARTMENT = "department", "其他部门移交"
 
 
+class ApiClientKind(Labelled):
+    """Who an API client is: the bodies that refer cases (诉调/警调/访调对接, other
+    departments) and the provincial platform, which only reads statistics."""
+
+    COURT = "court", "人民法院"
+    POLICE = "police", "公安机关"
+    PETITION = "petition", "信访部门"
+    DEPARTMENT = "department", "其他部门"
+    PROVINCE = "province", "省级平台"
+
+    @property
+    def source(self) -> "Source | None":
+        """The case source a referral of this kind of body is registered with; the
+        province refers nothing."""
+        return {
+            "court": Source.COURT, "police": Source.POLICE, "petition": Source.PETITION,
+            "department": Source.DEPARTMENT,
+        }.get(self.value)  # fmt: skip
+
+
 class FeedbackMethod(Labelled):
     """How the 反馈函 on a referred case reached the body that referred it."""
 

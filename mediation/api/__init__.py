@@ -1,0 +1,1 @@
+"""The JSON API for referring bodies and the province (/api/v1)."""
