@@ -76,6 +76,9 @@ def main() -> None:
         "keep it afterwards",
     )
     parser.add_argument("--generate-only", action="store_true", help="make the data, no pages")
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="only the pages whose name holds one of these words"
+    )
     args = parser.parse_args()
     run(*database(args), args)
 
@@ -173,7 +176,11 @@ def run(url: str, folder: Path, fresh: bool, args) -> None:
             )
         if args.generate_only:
             return
-        pages = bench_pages()
+        pages = {
+            name: url
+            for name, url in bench_pages().items()
+            if name.startswith("trivial") or not args.only or any(w in name for w in args.only)
+        }
         dialect = db.engine.dialect.name
         db.session.remove()
     client = app.test_client()
