@@ -25,7 +25,6 @@ from mediation.privacy import normalise_id_number
 
 # The last four characters of an ID number or a phone: what their masked form shows.
 _TAIL = re.compile(r"^\d{3}[\dX]$")
-_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 
 
 @dataclass
@@ -101,8 +100,9 @@ def _like(text: str) -> str:
 def matching_case_ids(text: str):
     """The ids of the cases a search term finds, as one UNION of id sets, each served by an
     index on PostgreSQL (migration 0020):
-    - four digits (the last one may be X): the end of a party's ID number or phone;
-    - a whole ID number: that party;
+    - four digits (the last one may be X): the end of a party's ID number or phone, what
+      their masked form shows (a whole one is not searched: it would stand in the URL and
+      the access log, DOMAIN §6);
     - three characters or more: part of a party's name or of the case number (trigrams);
     - one or two characters: the start of a name (张三 has no trigram inside other names,
       so it is looked up as a prefix: 张三, 张三丰).
@@ -113,8 +113,6 @@ def matching_case_ids(text: str):
             select(Party.case_id).where(tail(Party.id_number) == upper),
             select(Party.case_id).where(tail(Party.phone) == upper),
         )
-    if _ID_NUMBER.match(upper):
-        return select(Party.case_id).where(Party.id_number == upper)
     if len(text) < 3:
         return select(Party.case_id).where(Party.name.like(f"{_like(text)}%", escape="\\"))
     pattern = f"%{_like(text)}%"

@@ -31,6 +31,9 @@ def upgrade():
                         postgresql_ops={'number': 'gin_trgm_ops'})
         op.create_index('ix_parties_id_tail', 'parties', [sa.text(ID_TAIL)])
         op.create_index('ix_parties_phone_tail', 'parties', [sa.text(PHONE_TAIL)])
+        # An expression index has statistics only once analysed: without them the planner
+        # guesses 0.5% of the parties per tail and picks a plan 400 times slower.
+        op.execute("ANALYZE parties")
 
 
 def downgrade():
