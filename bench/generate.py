@@ -48,14 +48,14 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
 
-def build_tree() -> dict:
+def build_tree(offices_count: int = OFFICES, per_office: int = COMMITTEES_PER_OFFICE) -> dict:
     """The county: bureau, offices, committees (consecutive ids), and their people."""
     bureau = create_org(None, {"kind": OrgKind.BUREAU, "name": "基准县司法局"})
     offices = [
         create_org(
             None, {"kind": OrgKind.OFFICE, "name": f"基准{o}镇司法所", "parent_id": bureau.id}
         )
-        for o in range(OFFICES)
+        for o in range(offices_count)
     ]
     committees = [
         create_org(
@@ -69,7 +69,7 @@ def build_tree() -> dict:
             },
         )
         for o, office in enumerate(offices)
-        for c in range(COMMITTEES_PER_OFFICE)
+        for c in range(per_office)
     ]
     probe = User()
     probe.set_password(PASSWORD)  # one hash for everybody: 1,200 accounts in a second
@@ -660,7 +660,7 @@ def generate(n: int, tree: dict, seed: int = SEED) -> dict:
                 digest,
             )
             prev = digest
-        place = f"基准{c // COMMITTEES_PER_OFFICE}镇{PLACES[rng.randrange(8)]}"
+        place = f"基准{committees[c][2]}镇{PLACES[rng.randrange(8)]}"
         w["cases"].add(
             case_id,
             f"（{year}）{short}调字第{number:04d}号",
