@@ -1,18 +1,25 @@
 """Benchmarks, run on demand (`make bench`). Every page is fetched through the app (HTTP, as
-a logged-in county auditor) and its time printed as a ratio to a trivial page of the same app
-in the same run (the password form), so the figures compare across machines.
+a logged-in county auditor) and its median time printed as a ratio to a trivial page of the
+same app in the same run (the password form), so the figures compare across machines.
 
-The data set is a county: a bureau, 20 town offices, 200 committees, N cases over three years
-with their parties, timeline events and agreements, generated set-based in SQL
-(generate_series on PostgreSQL, a recursive CTE on SQLite), never through the ORM.
+The data set (bench/generate.py): a county of 20 司法所 and 400 committees, N cases over five
+years with their whole history, parties (rare characters included), records, agreements,
+follow-ups and a timeline on a valid audit chain, loaded by COPY on PostgreSQL.
 
-    python bench/run.py                          SQLite, 20,000 cases
+    python bench/run.py                               SQLite, 20,000 cases
     python bench/run.py --postgres --cases 1000000    a throwaway database on the tests' PostgreSQL
-    python bench/run.py --postgres --explain     also print EXPLAIN ANALYZE of the heavy queries
+    python bench/run.py --postgres --cases 1000000 --keep bench_1m
+                                 made once, kept, reused while it has 1,000,000 cases
+    python bench/run.py --postgres --explain     also EXPLAIN ANALYZE the heavy queries
+
+A kept database's audit key and checkpoint file are under instance/bench/NAME/; to verify it:
+    cd instance/bench/NAME && AUDIT_KEY=$(cat audit.key) AUDIT_CHECKPOINT_FILE=checkpoints.log \
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/NAME flask audit-verify
 """
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -21,180 +28,18 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
+import generate as generator  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from mediation import create_app  # noqa: E402
-from mediation.admin.service import create_org  # noqa: E402
 from mediation.extensions import db  # noqa: E402
-from mediation.models import Case, Category, CommitteeKind, OrgKind, Role, Source, User  # noqa: E402
+from mediation.models import Case, CaseStatus, Org, OrgKind, Party, User  # noqa: E402
 from mediation.models.base import local_today  # noqa: E402
 
-OFFICES, COMMITTEES_PER_OFFICE = 20, 10
-PASSWORD = "bench-password"
-
-
-def build_tree() -> tuple[User, list[int]]:
-    bureau = create_org(None, {"kind": OrgKind.BUREAU, "name": "基准县司法局"})
-    offices = [
-        create_org(
-            None, {"kind": OrgKind.OFFICE, "name": f"基准{o}镇司法所", "parent_id": bureau.id}
-        )
-        for o in range(OFFICES)
-    ]
-    # Made after the offices, so the committees' ids are consecutive (the generator needs it).
-    committees = [
-        create_org(
-            None,
-            {
-                "kind": OrgKind.COMMITTEE,
-                "name": f"基准{o}-{c}调委会",
-                "short_name": f"基{o}-{c}",
-                "committee_kind": CommitteeKind.VILLAGE,
-                "parent_id": office.id,
-            },
-        )
-        for o, office in enumerate(offices)
-        for c in range(COMMITTEES_PER_OFFICE)
-    ]
-    auditor = User(username="auditor0", name="县局", role=Role.AUDITOR, org=bureau)
-    auditor.set_password(PASSWORD)
-    registrar = User(username="registrar", name="登记", role=Role.DIRECTOR, org=committees[0])
-    registrar.set_password(PASSWORD)
-    db.session.add_all([auditor, registrar])
-    db.session.commit()
-    return auditor, [c.id for c in committees], registrar.id
-
-
-def _choice(expr: str, values: list[str]) -> str:
-    whens = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
-    return f"(CASE ({expr}) % {len(values)} {whens} END)"
-
-
-def generate(n: int, committee_ids: list[int], user_id: int) -> None:
-    """N cases, two parties each, their timeline (accept, outcome) and agreements, in SQL."""
-    postgres = db.engine.dialect.name == "postgresql"
-    today = local_today()
-    if postgres:
-        numbers = f"SELECT g FROM generate_series(1, {n}) AS s(g)"
-
-        def ago(expr: str) -> str:
-            return f"(DATE '{today.isoformat()}' - ({expr}))"
-
-        def plus(day: str, days: int) -> str:
-            return f"({day} + {days})"
-
-        def moment(day: str) -> str:
-            return f"(({day})::timestamp AT TIME ZONE 'UTC' + interval '2 hours')"
-    else:
-        numbers = (
-            f"WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s "
-            f"WHERE g < {n}) SELECT g FROM s"
-        )
-
-        def ago(expr: str) -> str:
-            return f"date('{today.isoformat()}', (-({expr})) || ' days')"
-
-        def plus(day: str, days: int) -> str:
-            return f"date({day}, '+{days} days')"
-
-        def moment(day: str) -> str:
-            return f"({day} || ' 02:00:00.000000')"
-
-    empty = "CAST('{}' AS JSON)" if postgres else "'{}'"  # the events' details
-
-    def padded(expr: str) -> str:  # a number as 14 digits
-        return f"lpad(CAST({expr} AS TEXT), 14, '0')" if postgres else f"printf('%014d', {expr})"
-
-    first, count = committee_ids[0], len(committee_ids)
-    assert committee_ids == list(range(first, first + count)), "committee ids must be consecutive"
-    # Age in days (three years), and a bucket 0..99 choosing the status: recent cases are
-    # mostly in work, older ones mostly closed and archived, with a few left overdue.
-    age, bucket = "(g % 1095)", "((g * 37) % 100)"
-    status = (
-        f"CASE WHEN {age} < 45 THEN (CASE WHEN {bucket} < 10 THEN 'submitted' "
-        f"WHEN {bucket} < 40 THEN 'accepted' WHEN {bucket} < 70 THEN 'mediating' "
-        f"WHEN {bucket} < 85 THEN 'agreed' WHEN {bucket} < 92 THEN 'terminated' "
-        f"WHEN {bucket} < 96 THEN 'withdrawn' ELSE 'followed_up' END) "
-        f"ELSE (CASE WHEN {bucket} < 70 THEN 'archived' WHEN {bucket} < 80 THEN 'closed' "
-        f"WHEN {bucket} < 88 THEN 'terminated' WHEN {bucket} < 92 THEN 'withdrawn' "
-        f"WHEN {bucket} < 95 THEN 'followed_up' WHEN {bucket} < 97 THEN 'agreed' "
-        f"WHEN {bucket} < 99 THEN 'rejected' ELSE 'mediating' END) END"
-    )
-    registered = ago(age)
-    accepted = ago(f"{age} - 1")
-    categories = [c.value for c in Category]
-    sources = [s.value for s in Source]
-    db.session.execute(
-        text(f"""
-        INSERT INTO cases (id, number, year, seq, committee_id, status, category, source,
-            source_detail, summary, request, risk_level, is_group, involves_key_person,
-            may_escalate, is_major, other_authority, registered_on, registered_by_id,
-            accepted_on, deadline, extension_reason, created_at, updated_at, version)
-        SELECT g, '（基准）' || g, 2026, g, {first} + g % {count}, st, {_choice("g", categories)},
-            {_choice("g * 7", sources)}, '', '基准案件', '基准请求',
-            CASE WHEN g % 97 = 0 THEN 'high' WHEN g % 13 = 0 THEN 'medium' ELSE 'low' END,
-            g % 83 = 0, FALSE, g % 89 = 0, FALSE, 'none', {registered}, {user_id},
-            CASE WHEN st IN ('submitted', 'rejected') THEN NULL ELSE {accepted} END,
-            CASE WHEN st IN ('submitted', 'rejected') THEN NULL ELSE {ago(f"{age} - 31")} END,
-            '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1
-        FROM (SELECT g, {status} AS st FROM ({numbers}) AS numbers) AS generated
-    """)
-    )
-    # Two parties each. ID numbers and addresses repeat now and then, as in a real county:
-    # about one ID number in ten and every address recur in another case.
-    ids, places = max(n * 2 * 9 // 10, 1), max(n // 3, 1)
-    db.session.execute(
-        text(f"""
-        INSERT INTO parties (id, case_id, position, role, kind, name, ethnicity, id_number,
-            occupation, address, phone, legal_representative, refusal_note)
-        SELECT 2 * g + r, g, r, CASE WHEN r = 0 THEN 'applicant' ELSE 'respondent' END,
-            'person', '当事人' || g || '-' || r, '汉族',
-            '3301' || {padded(f"(CAST(g AS BIGINT) * 2 + r) * 7919 % {ids}")},
-            '', '基准镇' || ((g * 2 + r) % {places}) || '号', '', '', ''
-        FROM ({numbers}) AS numbers, (SELECT 0 AS r UNION ALL SELECT 1) AS sides
-    """)
-    )
-    done = "('agreed', 'followed_up', 'closed', 'archived')"
-    outcome = (
-        f"CASE WHEN status IN {done} THEN 'reach_agreement' "
-        "WHEN status = 'terminated' THEN 'terminate' ELSE 'withdraw' END"
-    )
-    db.session.execute(
-        text(f"""
-        INSERT INTO case_events (case_id, at, user_id, kind, action, reason, details,
-            case_version, prev_hash, hash)
-        SELECT id, {moment("accepted_on")}, {user_id}, 'transition', 'accept', '', {empty}, 1,
-            '', '' FROM cases WHERE accepted_on IS NOT NULL
-        UNION ALL
-        SELECT id, {moment(plus("accepted_on", 10))}, {user_id}, 'transition', {outcome}, '',
-            {empty}, 1, '', ''
-        FROM cases WHERE status IN ('agreed', 'followed_up', 'closed', 'archived',
-            'terminated', 'withdrawn')
-    """)
-    )
-    db.session.execute(
-        text(f"""
-        INSERT INTO agreements (case_id, kind, status, reached_on, facts, disputed_points,
-            responsibility, oral_content, effective_on, created_by_id, created_at, version)
-        SELECT id, CASE WHEN id % 3 = 0 THEN 'oral' ELSE 'written' END, 'effective',
-            {plus("accepted_on", 10)}, '', '', '', '', {plus("accepted_on", 10)}, {user_id},
-            CURRENT_TIMESTAMP, 1
-        FROM cases WHERE status IN {done}
-    """)
-    )
-    db.session.commit()
-    if postgres:
-        db.session.execute(text("SELECT setval('cases_id_seq', (SELECT max(id) FROM cases))"))
-        db.session.execute(text("SELECT setval('parties_id_seq', (SELECT max(id) FROM parties))"))
-        db.session.commit()
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    else:
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+PASSWORD = generator.PASSWORD
 
 
 def median_ms(fetch, url: str, repeat: int) -> float:
@@ -224,58 +69,172 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="create (or reuse, when it already holds --cases cases) the database NAME and "
+        "keep it afterwards",
+    )
+    parser.add_argument("--generate-only", action="store_true", help="make the data, no pages")
+    parser.add_argument(
+        "--only", nargs="*", default=[], help="only the pages whose name holds one of these words"
+    )
     args = parser.parse_args()
+    run(*database(args), args)
+
+
+def database(args):
+    """(url, folder for its key and checkpoints, whether it must be generated)."""
+    if args.keep:
+        folder = ROOT / "instance" / "bench" / args.keep
+        folder.mkdir(parents=True, exist_ok=True)
+        if args.postgres:
+            import pgserver
+
+            server = pgserver.acquire()
+            url = pgserver.make_url(server.base_url).set(database=args.keep)
+            url = url.render_as_string(hide_password=False)
+            if complete(folder, url, args.cases):
+                return url, folder, False
+            (folder / "generated").unlink(missing_ok=True)
+            (folder / "checkpoints.log").unlink(missing_ok=True)
+            return pgserver.create_database(server, args.keep), folder, True
+        path = folder / "bench.db"
+        url = f"sqlite:///{path}"
+        if path.exists() and complete(folder, url, args.cases):
+            return url, folder, False
+        for stale in (path, folder / "generated", folder / "checkpoints.log"):
+            stale.unlink(missing_ok=True)
+        return url, folder, True
+    folder = Path(tempfile.mkdtemp(prefix="mediation-bench-"))
     if args.postgres:
         # A database of its own on the tests' PostgreSQL (see tests/pgserver.py), dropped after.
+        import atexit
+
         import pgserver
 
         server = pgserver.acquire()
         name = f"mediation_bench_{os.getpid()}"
-        try:
-            run(pgserver.create_database(server, name), args)
-        finally:
-            pgserver.drop_database(server, name)
-            server.stop()
-    else:
-        run(f"sqlite:///{tempfile.mkdtemp(prefix='mediation-bench-')}/bench.db", args)
+        atexit.register(pgserver.drop_database, server, name)
+        return pgserver.create_database(server, name), folder, True
+    return f"sqlite:///{folder}/bench.db", folder, True
 
 
-def run(url: str, args) -> None:
-    app = create_app(
+def complete(folder: Path, url: str, cases: int) -> bool:
+    """Whether a kept database was fully generated with this many cases (a run cut short
+    leaves no mark) and still holds them."""
+    mark = folder / "generated"
+    if not mark.exists() or mark.read_text().strip() != str(cases):
+        return False
+    return kept_cases(url) == cases
+
+
+def kept_cases(url: str) -> int | None:
+    """How many cases a kept database holds (None when it is missing or not ours)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(Case.__table__))
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
+
+
+def bench_app(url: str, folder: Path):
+    key_file = folder / "audit.key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32) + "\n")
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "WTF_CSRF_ENABLED": False,
             "SECRET_KEY": "bench-" + "x" * 32,
+            "AUDIT_KEY": key_file.read_text().strip(),
+            "AUDIT_CHECKPOINT_FILE": str(folder / "checkpoints.log"),
         }
     )
+
+
+def run(url: str, folder: Path, fresh: bool, args) -> None:
+    app = bench_app(url, folder)
     with app.app_context():
         upgrade()
-        auditor, committees, registrar = build_tree()
-        started = time.perf_counter()
-        generate(args.cases, committees, registrar)
-        made = time.perf_counter() - started
-        bureau = auditor.org_id
-        year = local_today().year
-        today = local_today()
-        deep = db.session.scalar(
-            select(Case.id).order_by(Case.registered_on, Case.id).limit(1).offset(40)
-        )
-        deep_case = db.session.get(Case, deep)
-        from mediation.cases.listing import encode_cursor
-
-        cursor = encode_cursor(deep_case)
+        made = None
+        if fresh:
+            started = time.perf_counter()
+            tree = generator.build_tree()
+            written = generator.generate(args.cases, tree)
+            made = time.perf_counter() - started
+            (folder / "generated").write_text(f"{args.cases}\n")
+            print(
+                f"generated in {made:.0f} s: " + ", ".join(f"{k} {v}" for k, v in written.items())
+            )
+        if args.generate_only:
+            return
+        pages = {
+            name: url
+            for name, url in bench_pages().items()
+            if name.startswith("trivial") or not args.only or any(w in name for w in args.only)
+        }
         dialect = db.engine.dialect.name
         db.session.remove()
     client = app.test_client()
     login = client.post("/login", data={"username": "auditor0", "password": PASSWORD})
     assert login.status_code == 302, login.get_data(as_text=True)[:500]
+    results = {name: median_ms(client.get, page, args.repeat) for name, page in pages.items()}
+    base = results["trivial page (password form)"]
+    how = f"generated in {made:.0f} s" if made is not None else "kept database"
+    print(
+        f"{args.cases} cases on {dialect} ({how}); median of {args.repeat}, "
+        "ratio to the trivial page:"
+    )
+    for name, ms in results.items():
+        print(f"  {name:<36} {ms:9.1f} ms   ratio {ms / base:7.1f}")
+    if args.explain and dialect == "postgresql":
+        with app.app_context():
+            bureau = db.session.scalar(select(Org.id).where(Org.kind == OrgKind.BUREAU))
+            explain(heavy_queries(bureau, local_today().year))
+
+
+def bench_pages() -> dict[str, str]:
+    """The pages, with real search terms taken from the data (in an app context)."""
+    bureau = db.session.scalar(select(Org.id).where(Org.kind == OrgKind.BUREAU))
+    today = local_today()
+    year = today.year
+    deep = db.session.scalar(
+        select(Case.id).order_by(Case.registered_on, Case.id).limit(1).offset(40)
+    )
+    from mediation.cases.listing import encode_cursor
+
+    cursor = encode_cursor(db.session.get(Case, deep))
+    middle = db.session.scalar(select(func.max(Case.id))) // 2
+    case = db.session.get(Case, middle)
+    party = db.session.scalar(
+        select(Party).where(Party.case_id >= middle, Party.kind == "person",
+                            func.length(Party.name) == 3).limit(1)
+    )  # fmt: skip
     start = (today - timedelta(days=6)).isoformat()
-    pages = {
+    return {
         "trivial page (password form)": "/password",
         "case list, first page": "/cases",
         "case list, near the end": f"/cases?after={cursor}",
-        "case list, party search": "/cases?q=当事人1234-0",
+        "case list, status": f"/cases?status={CaseStatus.MEDIATING.value}",
+        "case list, category": "/cases?category=land",
+        "case list, source": "/cases?source=police",
+        "case list, status + category": "/cases?status=accepted&category=family",
+        "case list, registered this month": f"/cases?date_from={today.replace(day=1)}",
+        "case list, overdue": "/cases?overdue=y",
+        "search, party name (3 chars)": f"/cases?q={party.name}",
+        "search, party name (2 chars)": f"/cases?q={party.name[:2]}",
+        "search, case number": f"/cases?q={case.number}",
+        "search, ID number's last 4": f"/cases?q={party.id_number[-4:]}",
+        "search, phone's last 4": f"/cases?q={party.phone[-4:]}",
+        "case page": f"/cases/{case.id}",
         "statistics, county, year": f"/statistics?org={bureau}&kind=year&year={year}",
         "统计表, county, year": f"/statistics/official?org={bureau}&kind=year&year={year}",
         "a chart's case list": (
@@ -285,17 +244,6 @@ def run(url: str, args) -> None:
         "weekly analysis, county": f"/warning/weekly?org={bureau}",
         "weekly figure's case list": f"/cases?org={bureau}&date_from={start}&category=land",
     }
-    results = {name: median_ms(client.get, page, args.repeat) for name, page in pages.items()}
-    base = results["trivial page (password form)"]
-    print(
-        f"{args.cases} cases ({OFFICES * COMMITTEES_PER_OFFICE} committees) on {dialect}, "
-        f"generated in {made:.0f} s; median of {args.repeat}, ratio to the trivial page:"
-    )
-    for name, ms in results.items():
-        print(f"  {name:<32} {ms:9.1f} ms   ratio {ms / base:7.1f}")
-    if args.explain and dialect == "postgresql":
-        with app.app_context():
-            explain(heavy_queries(bureau, year))
 
 
 def heavy_queries(bureau: int, year: int) -> dict[str, tuple]:

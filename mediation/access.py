@@ -6,7 +6,8 @@ Every case query starts from cases_visible_to(user); a case out of scope is answ
 from dataclasses import dataclass
 
 from flask import abort, g, has_request_context, request
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, union
+from sqlalchemy.orm import aliased
 
 from mediation.extensions import db
 from mediation.models import (
@@ -54,20 +55,50 @@ def cases_visible_to(user: User) -> Select:
     query = select(Case)
     if user.role in (Role.DIRECTOR, Role.MEDIATOR):
         # Jointly accepted cases are worked by both committees (rule 3).
-        joint = select(JointCommittee.case_id).where(JointCommittee.committee_id == user.org_id)
-        mine = or_(Case.committee_id == user.org_id, Case.id.in_(joint))
+        sets = [
+            select(Case.id).where(Case.committee_id == user.org_id),
+            select(JointCommittee.case_id).where(JointCommittee.committee_id == user.org_id),
+        ]
         if user.role == Role.DIRECTOR:
             # A case offered by a pending transfer is shown to the receiving director, who
             # decides on it; its mediators (and their lists) get it only once it is accepted:
             # until then the parties' data is not theirs to read.
-            mine = or_(mine, Case.id.in_(offered_case_ids(user)))
-        return query.where(mine)
+            sets.append(offered_case_ids(user))
+        # One set of ids, the UNION of the three: each part uses its own index, where the
+        # same filter written with OR scans every case (86 ms against 1.7 ms at 1,000,000).
+        return query.where(Case.id.in_(union(*sets)))
     if user.role == Role.GRID:
         return query.where(Case.registered_by_id == user.id)
     if user.role == Role.AUDITOR:
-        below = committees_in_scope(user)
-        joint = select(JointCommittee.case_id).where(JointCommittee.committee_id.in_(below))
-        return query.where(or_(Case.committee_id.in_(below), Case.id.in_(joint)))
+        # Correlated EXISTS rather than `committee_id IN (…) OR id IN (…)`: PostgreSQL then
+        # checks only the rows a page or a search reaches (0.2 ms for a county's first page,
+        # 22 ms for a name search at 1,000,000 cases), where the OR of two hashed sets made
+        # the search hash-join every case (2.2 s). Aliases: never correlated to a caller's orgs.
+        prefix = f"{user.org.path}%"
+        owner = aliased(Org)
+        joint_owner = aliased(Org)
+        owned = (
+            select(owner.id)
+            .where(
+                owner.id == Case.committee_id,
+                owner.kind == OrgKind.COMMITTEE,
+                owner.path.like(prefix),
+            )
+            .correlate(Case)
+            .exists()
+        )
+        joint = (
+            select(JointCommittee.id)
+            .join(joint_owner, joint_owner.id == JointCommittee.committee_id)
+            .where(
+                JointCommittee.case_id == Case.id,
+                joint_owner.kind == OrgKind.COMMITTEE,
+                joint_owner.path.like(prefix),
+            )
+            .correlate(Case)
+            .exists()
+        )
+        return query.where(or_(owned, joint))
     # Administrators manage accounts and committees, not the parties' personal data.
     return query.where(False)
 

@@ -47,6 +47,8 @@ class Config:
     # Rule 17: a closed high-risk case stays in 需要关注 this many days after closing.
     RISK_FOLLOW_UP_DAYS = 90
     CASES_PER_PAGE = 20
+    # The case list counts this far and then says "超过 …件": a million-case count is slow.
+    CASE_COUNT_LIMIT = 1000
     # Uploads (evidence, photos, signed scans): where they live and how large they may be.
     UPLOAD_FOLDER: str | None = None  # default: instance/uploads
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -85,6 +87,7 @@ ENV_SETTINGS = {
     "DEFAULT_DEADLINE_DAYS": int,
     "RISK_FOLLOW_UP_DAYS": int,
     "CASES_PER_PAGE": int,
+    "CASE_COUNT_LIMIT": int,
     "UPLOAD_FOLDER": str,
     "PUBLIC_BASE_URL": str,
     "MAX_UPLOAD_BYTES": int,

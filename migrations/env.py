@@ -8,6 +8,7 @@ from alembic import context
 from flask import current_app
 
 from mediation.models import Base
+from mediation.models.base import made_on
 
 if context.config.config_file_name:
     fileConfig(context.config.config_file_name, disable_existing_loggers=False)
@@ -41,7 +42,9 @@ def run_online() -> None:
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         try:
-            context.configure(connection=connection, **OPTIONS)
+            # Autogenerate leaves out the other database's own indexes (models/base.py).
+            include = made_on(connection.dialect.name)
+            context.configure(connection=connection, include_object=include, **OPTIONS)
             with context.begin_transaction():
                 context.run_migrations()
             if sqlite:

@@ -98,3 +98,15 @@ def enum_column(enum_cls: type[Labelled]) -> Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+def made_on(dialect: str):
+    """Alembic's include_object for a database: leaves out the indexes made on another
+    database only (`Index(...).ddl_if(dialect=...)`, e.g. PostgreSQL's trigram indexes),
+    which comparing the models with SQLite would otherwise ask to add."""
+
+    def include(obj, _name, _type, _reflected, _compare_to) -> bool:
+        only = getattr(obj, "_ddl_if", None)
+        return only is None or only.dialect in (None, dialect)
+
+    return include

@@ -61,6 +61,13 @@ class Case(Base):
         Index("ix_cases_registered", "registered_on", "id"),
         # The statistics read the cases accepted in a period (migration 0014, from EXPLAIN).
         Index("ix_cases_accepted", "accepted_on", "committee_id"),
+        # The case list's search by part of a case number (migration 0020; PostgreSQL only).
+        Index(
+            "ix_cases_number_trgm",
+            "number",
+            postgresql_using="gin",
+            postgresql_ops={"number": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
