@@ -9,6 +9,8 @@ with their parties, timeline events and agreements, generated set-based in SQL
     python bench/run.py                          SQLite, 20,000 cases
     python bench/run.py --postgres --cases 1000000    a throwaway database on the tests' PostgreSQL
     python bench/run.py --postgres --explain     also print EXPLAIN ANALYZE of the heavy queries
+    python bench/run.py --postgres --cases 1000000 --keep bench1m    keep the database ...
+    python bench/run.py --postgres --reuse bench1m    ... and measure it again (migrated to head)
 """
 
 import argparse
@@ -24,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from mediation import create_app  # noqa: E402
 from mediation.admin.service import create_org  # noqa: E402
@@ -64,6 +66,12 @@ def build_tree() -> tuple[User, list[int]]:
     registrar = User(username="registrar", name="登记", role=Role.DIRECTOR, org=committees[0])
     registrar.set_password(PASSWORD)
     db.session.add_all([auditor, registrar])
+    # One mediator per committee, on every case it accepts (the per-mediator tables).
+    for n, committee in enumerate(committees):
+        mediator = User(username=f"mediator{n}", name=f"调解员{n}", role=Role.MEDIATOR,
+                        org=committee)  # fmt: skip
+        mediator.password_hash = "-"  # never logs in
+        db.session.add(mediator)
     db.session.commit()
     return auditor, [c.id for c in committees], registrar.id
 
@@ -132,13 +140,14 @@ def generate(n: int, committee_ids: list[int], user_id: int) -> None:
         INSERT INTO cases (id, number, year, seq, committee_id, status, category, source,
             source_detail, summary, request, risk_level, is_group, involves_key_person,
             may_escalate, is_major, other_authority, registered_on, registered_by_id,
-            accepted_on, deadline, extension_reason, created_at, updated_at, version)
+            accepted_on, deadline, closed_on, extension_reason, created_at, updated_at, version)
         SELECT g, '（基准）' || g, 2026, g, {first} + g % {count}, st, {_choice("g", categories)},
             {_choice("g * 7", sources)}, '', '基准案件', '基准请求',
             CASE WHEN g % 97 = 0 THEN 'high' WHEN g % 13 = 0 THEN 'medium' ELSE 'low' END,
             g % 83 = 0, FALSE, g % 89 = 0, FALSE, 'none', {registered}, {user_id},
             CASE WHEN st IN ('submitted', 'rejected') THEN NULL ELSE {accepted} END,
             CASE WHEN st IN ('submitted', 'rejected') THEN NULL ELSE {ago(f"{age} - 31")} END,
+            CASE WHEN st IN ('closed', 'archived') THEN {ago(f"{age} - 40")} END,
             '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1
         FROM (SELECT g, {status} AS st FROM ({numbers}) AS numbers) AS generated
     """)
@@ -164,15 +173,16 @@ def generate(n: int, committee_ids: list[int], user_id: int) -> None:
     )
     db.session.execute(
         text(f"""
-        INSERT INTO case_events (case_id, at, user_id, kind, action, reason, details,
+        INSERT INTO case_events (seq, case_id, at, user_id, kind, action, reason, details,
             case_version, prev_hash, hash)
-        SELECT id, {moment("accepted_on")}, {user_id}, 'transition', 'accept', '', {empty}, 1,
-            '', '' FROM cases WHERE accepted_on IS NOT NULL
+        SELECT row_number() OVER (ORDER BY at, case_id), * FROM (
+        SELECT id AS case_id, {moment("accepted_on")} AS at, {user_id}, 'transition',
+            'accept', '', {empty}, 1, '', '' FROM cases WHERE accepted_on IS NOT NULL
         UNION ALL
         SELECT id, {moment(plus("accepted_on", 10))}, {user_id}, 'transition', {outcome}, '',
             {empty}, 1, '', ''
         FROM cases WHERE status IN ('agreed', 'followed_up', 'closed', 'archived',
-            'terminated', 'withdrawn')
+            'terminated', 'withdrawn')) AS events
     """)
     )
     db.session.execute(
@@ -183,6 +193,42 @@ def generate(n: int, committee_ids: list[int], user_id: int) -> None:
             {plus("accepted_on", 10)}, '', '', '', '', {plus("accepted_on", 10)}, {user_id},
             CURRENT_TIMESTAMP, 1
         FROM cases WHERE status IN {done}
+    """)
+    )
+    # A mediator on every accepted case; one term per agreement; a follow-up visit of the
+    # followed-up, closed and archived cases, which finds the term performed four times in five.
+    db.session.execute(
+        text("""
+        INSERT INTO case_mediators (case_id, user_id, is_lead, chosen_by_parties, assigned_at)
+        SELECT c.id, u.id, TRUE, FALSE, CURRENT_TIMESTAMP FROM cases AS c
+        JOIN users AS u ON u.org_id = c.committee_id AND u.role = 'mediator'
+        WHERE c.accepted_on IS NOT NULL
+    """)
+    )
+    db.session.execute(
+        text(f"""
+        INSERT INTO agreement_terms (agreement_id, position, obligor, obligee, content, amount,
+            manner, deadline, place)
+        SELECT id, 0, '被申请人', '申请人', '赔偿', 1000, '现金', {plus("reached_on", 15)}, ''
+        FROM agreements
+    """)
+    )
+    satisfaction = _choice("a.case_id", ["satisfied", "mostly", "dissatisfied"])
+    db.session.execute(
+        text(f"""
+        INSERT INTO follow_ups (case_id, agreement_id, visited_on, visitor_id, visited,
+            satisfaction, opinions, reason, risks, measures, created_at)
+        SELECT a.case_id, a.id, {plus("a.reached_on", 20)}, {user_id}, '申请人',
+            {satisfaction}, '', '', '', '', CURRENT_TIMESTAMP
+        FROM agreements AS a JOIN cases AS c ON c.id = a.case_id
+        WHERE c.status IN ('followed_up', 'closed', 'archived')
+    """)
+    )
+    db.session.execute(
+        text("""
+        INSERT INTO term_performances (follow_up_id, term_id, status, note)
+        SELECT f.id, t.id, CASE WHEN f.case_id % 5 = 0 THEN 'partial' ELSE 'performed' END, ''
+        FROM follow_ups AS f JOIN agreement_terms AS t ON t.agreement_id = f.agreement_id
     """)
     )
     db.session.commit()
@@ -224,17 +270,27 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--keep", metavar="NAME", help="generate into database NAME and keep it")
+    parser.add_argument("--reuse", metavar="NAME", help="measure a database kept by --keep")
     args = parser.parse_args()
     if args.postgres:
-        # A database of its own on the tests' PostgreSQL (see tests/pgserver.py), dropped after.
+        # A database of its own on the tests' PostgreSQL (see tests/pgserver.py), dropped after
+        # unless kept; generating a million cases takes minutes, measuring again does not.
+        from sqlalchemy.engine import make_url
+
         import pgserver
 
         server = pgserver.acquire()
-        name = f"mediation_bench_{os.getpid()}"
+        name = args.reuse or args.keep or f"mediation_bench_{os.getpid()}"
         try:
-            run(pgserver.create_database(server, name), args)
+            if args.reuse:
+                url = make_url(server.base_url).set(database=name)
+                run(url.render_as_string(hide_password=False), args)
+            else:
+                run(pgserver.create_database(server, name), args)
         finally:
-            pgserver.drop_database(server, name)
+            if not (args.keep or args.reuse):
+                pgserver.drop_database(server, name)
             server.stop()
     else:
         run(f"sqlite:///{tempfile.mkdtemp(prefix='mediation-bench-')}/bench.db", args)
@@ -250,10 +306,18 @@ def run(url: str, args) -> None:
         }
     )
     with app.app_context():
-        upgrade()
-        auditor, committees, registrar = build_tree()
         started = time.perf_counter()
-        generate(args.cases, committees, registrar)
+        upgrade()
+        if getattr(args, "reuse", None):
+            auditor = db.session.scalar(select(User).where(User.username == "auditor0"))
+            args.cases = db.session.scalar(select(func.count(Case.id)))
+            # The draws of an earlier run, so the same quarters can be drawn again.
+            db.session.execute(text("DELETE FROM sample_cases"))
+            db.session.execute(text("DELETE FROM review_samples"))
+            db.session.commit()
+        else:
+            auditor, committees, registrar = build_tree()
+            generate(args.cases, committees, registrar)
         made = time.perf_counter() - started
         bureau = auditor.org_id
         year = local_today().year
@@ -276,8 +340,12 @@ def run(url: str, args) -> None:
         "case list, first page": "/cases",
         "case list, near the end": f"/cases?after={cursor}",
         "case list, party search": "/cases?q=当事人1234-0",
+        "statistics, county, month": f"/statistics?org={bureau}&kind=month&year={year}&month=6",
         "statistics, county, year": f"/statistics?org={bureau}&kind=year&year={year}",
+        "statistics .xlsx, county, year": f"/statistics.xlsx?org={bureau}&kind=year&year={year}",
         "统计表, county, year": f"/statistics/official?org={bureau}&kind=year&year={year}",
+        "考核, county, year": f"/review/assessment?org={bureau}&kind=year&year={year}",
+        "考核 .xlsx, county, year": f"/review/assessment.xlsx?org={bureau}&kind=year&year={year}",
         "a chart's case list": (
             f"/cases?org={bureau}&accepted_from={year}-01-01&accepted_to={year}-12-31&category=land"
         ),
@@ -286,6 +354,17 @@ def run(url: str, args) -> None:
         "weekly figure's case list": f"/cases?org={bureau}&date_from={start}&category=land",
     }
     results = {name: median_ms(client.get, page, args.repeat) for name, page in pages.items()}
+    # 抽查: each draw is of another quarter (a unit draws a quarter once), 10 files a committee.
+    quarters = iter([(y, q) for y in (year - 2, year - 1, year) for q in (1, 2, 3, 4)])
+
+    def draw(url: str):
+        y, q = next(quarters)
+        data = {"org": bureau, "year": y, "quarter": q, "per_committee": 10, "seed": "bench"}
+        response = client.post(url, data=data)
+        assert response.status_code == 302, response.get_data(as_text=True)[:300]
+        return client.get(response.headers["Location"])
+
+    results["sampling draw, county, quarter"] = median_ms(draw, "/review/samples", args.repeat)
     base = results["trivial page (password form)"]
     print(
         f"{args.cases} cases ({OFFICES * COMMITTEES_PER_OFFICE} committees) on {dialect}, "
