@@ -72,6 +72,8 @@ class Case(Base):
         Index("ix_cases_accepted", "accepted_on", "committee_id"),
         # ... and those whose outcome changed since a period began (migration 0021).
         Index("ix_cases_outcome_at", "outcome_at", "committee_id"),
+        # 抽查 draws from the cases closed in a quarter (migration 0021).
+        Index("ix_cases_closed", "closed_on", "committee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

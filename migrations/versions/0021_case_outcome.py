@@ -44,10 +44,12 @@ def upgrade():
     """)
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_outcome_at', ['outcome_at', 'committee_id'], unique=False)
+        batch_op.create_index('ix_cases_closed', ['closed_on', 'committee_id'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_closed')
         batch_op.drop_index('ix_cases_outcome_at')
         for column in ['outcome_at', *reversed(TIMES.values()), 'agreed_on']:
             batch_op.drop_column(column)
