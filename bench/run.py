@@ -393,9 +393,15 @@ def heavy_queries(bureau: int, year: int) -> dict[str, tuple]:
     from sqlalchemy import event
 
     event.listen(db.engine, "before_cursor_execute", capture)
+    from mediation.models.base import local_today
+    from mediation.oversight import assessment
+    from mediation.oversight import service as oversight
+
     try:
-        warning.reasons_for(user, unit)
+        warning.listed_ids(unit, local_today())
         reports.build_report(user, unit, reports.Period("year", year))
+        assessment.build(user, unit, reports.Period("year", year))
+        oversight.drawn(unit, year, 1, 10, "bench")
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
     return found
