@@ -315,6 +315,9 @@ def run(url: str, args) -> None:
             db.session.execute(text("DELETE FROM sample_cases"))
             db.session.execute(text("DELETE FROM review_samples"))
             db.session.commit()
+            if db.engine.dialect.name == "postgresql":  # after a migration, as autovacuum would
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM ANALYZE"))
         else:
             auditor, committees, registrar = build_tree()
             generate(args.cases, committees, registrar)
