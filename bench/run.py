@@ -312,7 +312,7 @@ def run(url: str, args) -> None:
             auditor = db.session.scalar(select(User).where(User.username == "auditor0"))
             args.cases = db.session.scalar(select(func.count(Case.id)))
             # The draws of an earlier run, so the same quarters can be drawn again.
-            db.session.execute(text("DELETE FROM sample_cases"))
+            db.session.execute(text("DELETE FROM review_sample_cases"))
             db.session.execute(text("DELETE FROM review_samples"))
             db.session.commit()
             if db.engine.dialect.name == "postgresql":  # after a migration, as autovacuum would
