@@ -391,31 +391,37 @@ def _activity(period: Period) -> Subquery:
     ).subquery("activity")
 
 
-def _first_applicant_district() -> Subquery:
-    """Each case's first applicant (by position) and their 住所地 (rule 3)."""
-    ranked = select(
-        Party.case_id,
-        Party.district,
-        func.row_number()
-        .over(partition_by=Party.case_id, order_by=(Party.position, Party.id))
-        .label("n"),
-    ).where(Party.role == PartyRole.APPLICANT)
+def _first_applicant_district(conditions) -> Subquery:
+    """The first applicant (by position) of each case meeting the conditions, and their
+    住所地 (rule 3). The conditions are applied inside, so only those cases' parties are
+    ranked, not every party of the county's history."""
+    ranked = (
+        select(
+            Party.case_id,
+            Party.district,
+            func.row_number()
+            .over(partition_by=Party.case_id, order_by=(Party.position, Party.id))
+            .label("n"),
+        )
+        .join(Case, Case.id == Party.case_id)
+        .where(Party.role == PartyRole.APPLICANT, *conditions)
+    )
     ranked = ranked.subquery()
     return select(ranked.c.case_id, ranked.c.district).where(ranked.c.n == 1).subquery("first")
 
 
-def _tallies(
-    committee_ids: list[int], period: Period, as_of: date, keys: list, join=None
-) -> dict[tuple, Tally]:
-    """The figures per group of `keys` (columns of the cases or of what `join` adds): one
-    GROUP BY with a count per figure over the cases that can count, and one over what
-    happened to them in the period."""
+def _tallies(committee_ids: list[int], period: Period, as_of: date, grouping) -> dict:
+    """The figures per group: one GROUP BY with a count per figure over the cases that can
+    count, and one over what happened to them in the period. `grouping(conditions)` gives
+    the group's columns and how to join what they come from (or None), for the cases meeting
+    the conditions."""
     figures = _figures(period, as_of)
     aggregates = [
         func.coalesce(func.sum(expr), 0) if name == "days" else func.count().filter(expr)
         for name, expr in figures.items()
     ]
     counting = _counting(committee_ids, period)
+    keys, join = grouping(counting)
     query = select(*keys, *aggregates).select_from(Case)
     if join is not None:
         query = join(query)
@@ -426,14 +432,16 @@ def _tallies(
         for name, value in zip(figures, values, strict=True):
             setattr(tally, name, getattr(tally, name) + int(value))
     activity = _activity(period)
-    flags = select(*keys, activity.c.flag, func.count()).select_from(Case)
-    if join is not None:
-        flags = join(flags)
-    flags = flags.join(activity, activity.c.case_id == Case.id).where(
+    active = [
         Case.committee_id.in_(committee_ids),
         Case.accepted_on.is_not(None),
         Case.accepted_on <= period.end,
-    )
+    ]
+    keys, join = grouping([*active, Case.id.in_(select(activity.c.case_id))])
+    flags = select(*keys, activity.c.flag, func.count()).select_from(Case)
+    if join is not None:
+        flags = join(flags)
+    flags = flags.join(activity, activity.c.case_id == Case.id).where(*active)
     for row in db.session.execute(flags.group_by(*keys, activity.c.flag)):
         key, flag, n = tuple(row[: len(keys)]), row[-2], row[-1]
         setattr(tallies[key], flag, getattr(tallies[key], flag) + n)
@@ -468,21 +476,15 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
     by_source: dict[Source, Tally] = defaultdict(Tally)
     # One pass grouped by committee, category and source (a few thousand groups at most),
     # added up here into the unit, category and source tables.
-    grouped = _tallies(
-        committee_ids, period, as_of, [Case.committee_id, Case.category, Case.source]
-    )
+    keys = [Case.committee_id, Case.category, Case.source]
+    grouped = _tallies(committee_ids, period, as_of, lambda _: (keys, None))
     for (committee_id, category, source), tally in grouped.items():
         _add(total, tally)
         if committee_id in row_of:
             _add(by_unit[row_of[committee_id].id], tally)
         _add(by_category[category], tally)
         _add(by_source[source], tally)
-    first = _first_applicant_district()
-    district = func.coalesce(func.nullif(first.c.district, ""), NO_DISTRICT)
-    by_district = _tallies(
-        committee_ids, period, as_of, [district],
-        join=lambda q: q.outerjoin(first, first.c.case_id == Case.id),
-    )  # fmt: skip
+    by_district = _by_district(committee_ids, period, as_of)
     return Report(
         unit=unit, period=period, as_of=as_of, total=total,
         by_unit=[(child, by_unit[child.id]) for child in children],
@@ -494,12 +496,23 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
     )  # fmt: skip
 
 
+def _by_district(committee_ids, period: Period, as_of: date) -> dict[tuple, Tally]:
+    """The figures by the first applicant's 住所地."""
+
+    def grouping(conditions):
+        first = _first_applicant_district(conditions)
+        district = func.coalesce(func.nullif(first.c.district, ""), NO_DISTRICT)
+        return [district], lambda q: q.outerjoin(first, first.c.case_id == Case.id)
+
+    return _tallies(committee_ids, period, as_of, grouping)
+
+
 def _by_mediator(committee_ids, period: Period, as_of: date) -> list[tuple[User, Org, Tally]]:
     """Each mediator's cases (as a handler, not removed): new, concluded, open, overdue."""
+    on_case = and_(CaseMediator.case_id == Case.id, CaseMediator.removed_at.is_(None))
     tallies = _tallies(
-        committee_ids, period, as_of, [CaseMediator.user_id],
-        join=lambda q: q.join(CaseMediator, and_(CaseMediator.case_id == Case.id,
-                                                 CaseMediator.removed_at.is_(None))),
+        committee_ids, period, as_of,
+        lambda _: ([CaseMediator.user_id], lambda q: q.join(CaseMediator, on_case)),
     )  # fmt: skip
     tallies = {
         user_id: t
