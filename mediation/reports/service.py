@@ -36,6 +36,7 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from mediation import access
@@ -358,20 +359,23 @@ def _activity(period: Period) -> Subquery:
     确认 and 确认有效. Each pair once."""
     start, end = utc_bounds(period)
     first, last = period.start, period.end
-    ranked = (
-        select(
-            FollowUp.id,
-            FollowUp.case_id,
-            func.row_number()
-            .over(partition_by=FollowUp.case_id, order_by=(FollowUp.visited_on.desc(),
-                                                           FollowUp.id.desc()))
-            .label("n"),
+    in_period = FollowUp.visited_on.between(first, last)
+    later = aliased(FollowUp)
+    # The latest visit of the period: none later in it (by day, then as recorded). An
+    # anti-join rather than a window, so the planner sees how many there are.
+    latest = ~(
+        select(later.id)
+        .where(
+            later.case_id == FollowUp.case_id,
+            later.visited_on.between(first, last),
+            or_(
+                later.visited_on > FollowUp.visited_on,
+                and_(later.visited_on == FollowUp.visited_on, later.id > FollowUp.id),
+            ),
         )
-        .where(FollowUp.visited_on.between(first, last))
-        .subquery()
-    )  # fmt: skip
-    latest = ranked.c.n == 1
-    terms = select(TermPerformance.id).where(TermPerformance.follow_up_id == ranked.c.id)
+        .exists()
+    )
+    terms = select(TermPerformance.id).where(TermPerformance.follow_up_id == FollowUp.id)
     all_performed = and_(
         terms.exists(), ~terms.where(TermPerformance.status != Performance.PERFORMED).exists()
     )
@@ -379,8 +383,8 @@ def _activity(period: Period) -> Subquery:
         select(PoliceReport.case_id, literal("police").label("flag")).where(
             PoliceReport.reported_at >= start, PoliceReport.reported_at < end
         ),
-        select(ranked.c.case_id, literal("followed_up")).where(latest),
-        select(ranked.c.case_id, literal("performed")).where(latest, all_performed),
+        select(FollowUp.case_id, literal("followed_up")).where(in_period),
+        select(FollowUp.case_id, literal("performed")).where(in_period, latest, all_performed),
         select(CourtConfirmation.case_id, literal("confirm_applied")).where(
             CourtConfirmation.applied_on.between(first, last)
         ),
