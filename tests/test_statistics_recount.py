@@ -375,10 +375,11 @@ def expected(unit, period: Period) -> dict:
         tables.setdefault(name, {})
     tables["total"] = {None: tables.get("total", {}).get(None, figures(Tally()))}
     tables["unit"] = {c.id: tables.get("unit", {}).get(c.id, figures(Tally())) for c in children}
-    tables["mediator"] = {
+    tables["mediator"] = outcome_only({
         k: v for k, v in tables.get("mediator", {}).items()
         if v["accepted"] or v["successful"] or v["terminated"] or v["open"] or v["withdrawn"]
-    }  # fmt: skip
+    })  # fmt: skip
+    tables["district"] = outcome_only(tables["district"])
     return tables
 
 
@@ -388,14 +389,25 @@ def _committees(unit):
     return list(db.session.scalars(access.committees_under(unit)))
 
 
+def outcome_only(table: dict) -> dict:
+    """The district and mediator tables show the outcome figures, not the period's activity;
+    a row whose outcome figures are all nought is a row of activity only."""
+    kept = {}
+    for key, found in table.items():
+        found = {k: v for k, v in found.items() if k not in reports.FLAGS}
+        if any(found.values()):
+            kept[key] = found
+    return kept
+
+
 def shown(report) -> dict:
     return {
         "total": {None: figures(report.total)},
         "unit": {u.id: figures(t) for u, t in report.by_unit},
         "category": {c: figures(t) for c, t in report.by_category},
         "source": {s: figures(t) for s, t in report.by_source},
-        "district": {d: figures(t) for d, t in report.by_district},
-        "mediator": {u.id: figures(t) for u, _, t in report.by_mediator},
+        "district": outcome_only({d: figures(t) for d, t in report.by_district}),
+        "mediator": outcome_only({u.id: figures(t) for u, _, t in report.by_mediator}),
     }
 
 

@@ -220,6 +220,8 @@ class Report:
     by_unit: list[tuple[Org, Tally]]
     by_category: list[tuple[Category, Tally]]
     by_source: list[tuple[Source, Tally]]
+    # Per mediator and per district the tables show BREAKDOWN and MEDIATOR: their tallies
+    # carry the outcome figures only, not the period's activity (police, visits, court).
     by_mediator: list[tuple[User, Org, Tally]]
     # Rule 3: where the applicants live (住所地), so the committee's competence can be read.
     by_district: list[tuple[str, Tally]] = field(default_factory=list)
@@ -414,7 +416,9 @@ def _first_applicant_district(conditions) -> Subquery:
     return select(ranked.c.case_id, ranked.c.district).where(ranked.c.n == 1).subquery("first")
 
 
-def _tallies(committee_ids: list[int], period: Period, as_of: date, grouping) -> dict:
+def _tallies(
+    committee_ids: list[int], period: Period, as_of: date, grouping, activity: bool = True
+) -> dict:
     """The figures per group: one GROUP BY with a count per figure over the cases that can
     count, and one over what happened to them in the period. `grouping(conditions)` gives
     the group's columns and how to join what they come from (or None), for the cases meeting
@@ -435,6 +439,8 @@ def _tallies(committee_ids: list[int], period: Period, as_of: date, grouping) ->
         tally = tallies[key]
         for name, value in zip(figures, values, strict=True):
             setattr(tally, name, getattr(tally, name) + int(value))
+    if not activity:
+        return tallies
     activity = _activity(period)
     active = [
         Case.committee_id.in_(committee_ids),
@@ -508,7 +514,7 @@ def _by_district(committee_ids, period: Period, as_of: date) -> dict[tuple, Tall
         district = func.coalesce(func.nullif(first.c.district, ""), NO_DISTRICT)
         return [district], lambda q: q.outerjoin(first, first.c.case_id == Case.id)
 
-    return _tallies(committee_ids, period, as_of, grouping)
+    return _tallies(committee_ids, period, as_of, grouping, activity=False)
 
 
 def _by_mediator(committee_ids, period: Period, as_of: date) -> list[tuple[User, Org, Tally]]:
@@ -517,6 +523,7 @@ def _by_mediator(committee_ids, period: Period, as_of: date) -> list[tuple[User,
     tallies = _tallies(
         committee_ids, period, as_of,
         lambda _: ([CaseMediator.user_id], lambda q: q.join(CaseMediator, on_case)),
+        activity=False,
     )  # fmt: skip
     tallies = {
         user_id: t
