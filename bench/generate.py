@@ -718,6 +718,7 @@ def generate(n: int, tree: dict, seed: int = SEED) -> dict:
             connection.close()
     db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
     _write_counters(counters)
+    _keep_outcomes()
     db.session.commit()
     if postgres:
         _restore_indexes(dropped)
@@ -735,6 +736,40 @@ def generate(n: int, tree: dict, seed: int = SEED) -> dict:
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     return {name: writer.count for name, writer in w.items()}
+
+
+OUTCOME_TIMES = {
+    "reach_agreement": "agreed_at",
+    "terminate": "terminated_at",
+    "withdraw": "withdrawn_at",
+    "reopen": "reopened_at",
+}
+
+
+def _keep_outcomes() -> None:
+    """The outcome each case keeps for the statistics (audit.service.record_event writes it
+    with each ending event in the app), set here from the events and agreements written."""
+    lasts = ", ".join(
+        f"max(CASE WHEN action = '{action}' THEN at END) AS {column}"
+        for action, column in OUTCOME_TIMES.items()
+    )
+    actions = ", ".join(f"'{action}'" for action in OUTCOME_TIMES)
+    sets = ", ".join(f"{column} = outcome.{column}" for column in OUTCOME_TIMES.values())
+    db.session.execute(
+        text(f"""
+        UPDATE cases SET {sets}, outcome_at = outcome.outcome_at
+        FROM (SELECT case_id, {lasts}, max(at) AS outcome_at FROM case_events
+              WHERE action IN ({actions}) GROUP BY case_id) AS outcome
+        WHERE outcome.case_id = cases.id
+    """)
+    )
+    db.session.execute(
+        text("""
+        UPDATE cases SET agreed_on = first.day
+        FROM (SELECT case_id, min(reached_on) AS day FROM agreements GROUP BY case_id) AS first
+        WHERE first.case_id = cases.id
+    """)
+    )
 
 
 def _check_against_model(key: bytes, seq: int, prev: str, content: dict, digest: str) -> None:

@@ -5,7 +5,7 @@ reproducible samples, and bounded queries on the list pages."""
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, literal, select
 
 from mediation.agreements.service import todo_for
 from mediation.documents.service import build_case_file
@@ -197,14 +197,31 @@ def test_base_has_the_review_entry_for_auditors_only(world, login):
 # --- Sampling -------------------------------------------------------------------------------
 
 
-def test_sample_is_reproducible_from_its_seed():
-    candidates = {3: list(range(100, 140)), 5: list(range(200, 205)), 9: [300]}
-    first = service.pick(candidates, 3, "2026Q4-城关")
-    assert first == service.pick(candidates, 3, "2026Q4-城关")
-    assert [len(v) for v in first.values()] == [3, 3, 1]
-    assert service.pick(candidates, 3, "another") != first
+def test_sample_is_reproducible_from_its_seed(world):
+    year, quarter, day = last_quarter()
+    for _ in range(7):
+        closed_case(world, closed_on=day)  # 东街
+    for _ in range(2):
+        closed_case(world, "mediator5", closed_on=day)  # 城关
+    office, east = world.offices["chengguan"], world.committees["东街"]
+    first = service.drawn(office, year, quarter, 3, "2026Q4-城关")
+    assert first == service.drawn(office, year, quarter, 3, "2026Q4-城关")
+    assert sorted(len(v) for v in first.values()) == [2, 3]
+    others = [service.drawn(office, year, quarter, 3, seed)[east.id] for seed in "abcdef"]
+    assert len({tuple(ids) for ids in others}) > 1  # another seed, another draw
     # A committee's draw does not depend on the other committees.
-    assert service.pick({3: candidates[3]}, 3, "2026Q4-城关")[3] == first[3]
+    assert service.drawn(east, year, quarter, 3, "2026Q4-城关")[east.id] == first[east.id]
+    # The order is the database's, the same on PostgreSQL and SQLite: fixed numbers.
+    order = db.session.scalar(select(service.draw_order("seed-42", literal(12345))))
+    assert order == service_order_in_python("seed-42", 12345)
+
+
+def service_order_in_python(seed: str, case_id: int) -> int:
+    a, b, c, d = service._salts(seed)
+    x = (case_id * 48271 + a) % service.PRIME
+    x = (x * x + b) % service.PRIME
+    x = (x * 16807 + c) % service.PRIME
+    return (x * x + d) % service.PRIME
 
 
 def last_quarter() -> tuple[int, int, date]:
@@ -223,7 +240,7 @@ def test_drawn_sample_records_its_seed_and_draws_again_the_same(world, login):
     sample = service.draw_sample(world["auditor1"], office, year, quarter, 2, "seed-42")
     drawn = sorted(c.case_id for c in sample.cases)
     assert len(drawn) == 3 and set(drawn) <= {c.id for c in closed} | {closed[0].id + 5}
-    again = service.pick(service.sample_candidates(office, year, quarter), 2, "seed-42")
+    again = service.drawn(office, year, quarter, 2, "seed-42")
     assert sorted(i for ids in again.values() for i in ids) == drawn
     with pytest.raises(WorkflowError, match="seed-42") as repeat:
         service.draw_sample(world["auditor1"], office, year, quarter, 2, "")

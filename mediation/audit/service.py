@@ -4,12 +4,14 @@ audit.chain), and the diffs the timeline keeps."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mediation.audit import chain
 from mediation.extensions import db
 from mediation.models import (
     AdminEvent,
+    Agreement,
     Case,
     CaseEvent,
     CaseStatus,
@@ -20,6 +22,7 @@ from mediation.models import (
     User,
 )
 from mediation.models.base import LOCAL_TZ, Labelled
+from mediation.models.case import OUTCOME_ACTIONS
 from mediation.privacy import mask_id_number, mask_phone
 
 
@@ -104,6 +107,25 @@ def record_desk_event(
     )
     chain.append(event)
     return event
+
+
+def _keep_outcome(case: Case, action: str, at: datetime) -> None:
+    """The case keeps the time of its outcome events for the statistics (Case.agreed_at ...),
+    written with the event and at its time. Written past the ORM: these columns are copies
+    of the timeline, not an edit of the case, so the case's version (which its newest event
+    records) stays as it is."""
+    values: dict[str, Any] = {OUTCOME_ACTIONS[action]: at, "outcome_at": at}
+    if action == "reach_agreement" and case.agreed_on is None:
+        values["agreed_on"] = db.session.scalar(
+            select(func.min(Agreement.reached_on)).where(Agreement.case_id == case.id)
+        )
+    db.session.execute(
+        update(Case.__table__)
+        .where(Case.id == case.id)
+        .values(updated_at=Case.updated_at, **values)
+    )
+    for name, value in values.items():
+        set_committed_value(case, name, value)
 
 
 def record_admin_event(

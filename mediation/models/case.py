@@ -36,6 +36,15 @@ CASE_LABELS = {
     "registered_on": "登记日期",
 }
 
+# The workflow actions whose last time the case keeps (Case.agreed_at ...): the endings a
+# statistic counts, and 重新调解, which undoes an agreement's ending.
+OUTCOME_ACTIONS = {
+    "reach_agreement": "agreed_at",
+    "terminate": "terminated_at",
+    "withdraw": "withdrawn_at",
+    "reopen": "reopened_at",
+}
+
 # States in which the one-month deadline runs (rule 11).
 OPEN_STATUSES = frozenset({CaseStatus.ACCEPTED, CaseStatus.MEDIATING})
 # An open case whose deadline is this many days away or fewer is due soon.
@@ -68,6 +77,10 @@ class Case(Base):
             postgresql_using="gin",
             postgresql_ops={"number": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
+        # ... and those whose outcome changed since a period began (migration 0021).
+        Index("ix_cases_outcome_at", "outcome_at", "committee_id"),
+        # 抽查 draws from the cases closed in a quarter (migration 0021).
+        Index("ix_cases_closed", "closed_on", "committee_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,6 +124,16 @@ class Case(Base):
     initiative_consent: Mapped[str] = mapped_column(Text, default="")
     # Rule 17 (Art. 25): why a risky case needed neither a measure nor a police report.
     risk_reason: Mapped[str] = mapped_column(Text, default="")
+    # The outcome as the statistics count it, kept from the timeline by
+    # audit.service.record_event (OUTCOME_ACTIONS), so a year's figures are one pass over the
+    # year's cases: the first agreement's day, the last time of each ending and of 重新调解,
+    # and the latest of those four (which cases' outcome changed since a period began).
+    agreed_on: Mapped[date | None]
+    agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

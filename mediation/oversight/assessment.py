@@ -16,17 +16,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from mediation import access
 from mediation.extensions import db
 from mediation.models import (
-    Agreement,
     Case,
-    CaseEvent,
     CaseMediator,
     CaseReview,
     FollowUp,
@@ -34,10 +30,10 @@ from mediation.models import (
     Performance,
     ReviewStatus,
     Satisfaction,
+    TermPerformance,
     User,
 )
-from mediation.models.base import LOCAL_TZ
-from mediation.reports.service import Period
+from mediation.reports.service import Period, local_date, utc_bounds
 
 
 @dataclass
@@ -111,39 +107,90 @@ class Assessment:
     mediators: list[tuple[int, User, Org, Score]] = field(default_factory=list)
 
 
-def _day(moment: datetime | None) -> date | None:
-    return moment.astimezone(LOCAL_TZ).date() if moment else None
+def _figures(period: Period) -> dict[str, ColumnElement]:
+    """What one case adds to each figure of the period, as SQL over the outcome it keeps
+    (Case.agreed_on ...): 调结 by its first agreement, or by its termination when it was never
+    agreed; 按期 when concluded no later than the deadline; the review's current result."""
+    start, end = utc_bounds(period)
+    agreed = and_(Case.agreed_on.is_not(None), Case.agreed_on.between(period.start, period.end))
+    terminated = and_(
+        Case.agreed_on.is_(None),
+        Case.terminated_at.is_not(None),
+        Case.terminated_at >= start,
+        Case.terminated_at < end,
+    )
+    concluded = or_(agreed, terminated)
+    concluded_on = case((agreed, Case.agreed_on), else_=local_date(Case.terminated_at))
+    reviewed = and_(concluded, CaseReview.status.is_not(None))
+    return {
+        "accepted": Case.accepted_on.between(period.start, period.end),
+        "concluded": concluded,
+        "on_time": and_(concluded, or_(Case.deadline.is_(None), concluded_on <= Case.deadline)),
+        "successful": agreed,
+        "reviewed": reviewed,
+        "passed": and_(reviewed, CaseReview.status == ReviewStatus.PASSED),
+        "basic": and_(reviewed, CaseReview.status == ReviewStatus.BASIC),
+        "returned": and_(
+            reviewed, CaseReview.status.not_in([ReviewStatus.PASSED, ReviewStatus.BASIC])
+        ),
+    }
 
 
-def _counts(row, period: Period, visit: FollowUp | None) -> list[str]:
-    """The figures one case adds to, in the period."""
-    _, _, accepted_on, deadline, agreed_on, terminated_at, review = row
-    inside = lambda day: day is not None and period.start <= day <= period.end  # noqa: E731
-    found = ["accepted"] if inside(accepted_on) else []
-    concluded = agreed_on if inside(agreed_on) else None
-    if concluded is None and agreed_on is None and inside(_day(terminated_at)):
-        concluded = _day(terminated_at)
-    if concluded is None:
-        return found
-    found.append("concluded")
-    if deadline is None or concluded <= deadline:
-        found.append("on_time")
-    if concluded == agreed_on:
-        found.append("successful")
-        if visit is not None:
-            found.append("followed_up")
-            if visit.performances and all(
-                p.status == Performance.PERFORMED for p in visit.performances
-            ):
-                found.append("performed")
-            if visit.satisfaction in (Satisfaction.SATISFIED, Satisfaction.MOSTLY):
-                found.append("satisfied")
-    if review is not None:
-        found.append("reviewed")
-        found.append(
-            {ReviewStatus.PASSED: "passed", ReviewStatus.BASIC: "basic"}.get(review, "returned")
-        )
-    return found
+def _scores(ids: list[int], period: Period, key, join=None) -> dict[int, Score]:
+    """The scores per `key` (a committee or a mediator): one GROUP BY over the cases that
+    count in the period, and one over the latest visit of those agreed in it."""
+    owned = (
+        Case.committee_id.in_(ids),
+        Case.accepted_on.is_not(None),
+        Case.accepted_on <= period.end,
+    )
+    figures = _figures(period)
+    start, end = utc_bounds(period)
+    counts = select(key, *[func.count().filter(f) for f in figures.values()]).select_from(Case)
+    counts = counts.outerjoin(CaseReview, CaseReview.case_id == Case.id)
+    if join is not None:
+        counts = join(counts)
+    counts = counts.where(
+        *owned,
+        or_(
+            Case.accepted_on >= period.start,
+            Case.agreed_on.between(period.start, period.end),
+            and_(Case.terminated_at >= start, Case.terminated_at < end),
+        ),
+    ).group_by(key)
+    scores: dict[int, Score] = defaultdict(Score)
+    for row in db.session.execute(counts):
+        for name, value in zip(figures, row[1:], strict=True):
+            setattr(scores[row[0]], name, value)
+    # 回访率, 履行率, 满意率: the latest visit (by day, then as recorded) of each case agreed
+    # in the period.
+    ranked = select(
+        FollowUp.id,
+        FollowUp.satisfaction,
+        key.label("key"),
+        func.row_number()
+        .over(partition_by=FollowUp.case_id, order_by=(FollowUp.visited_on.desc(),
+                                                       FollowUp.id.desc()))
+        .label("n"),
+    ).join(Case, Case.id == FollowUp.case_id)  # fmt: skip
+    if join is not None:
+        ranked = join(ranked)
+    ranked = ranked.where(*owned, figures["successful"]).subquery()
+    terms = select(TermPerformance.id).where(TermPerformance.follow_up_id == ranked.c.id)
+    performed = and_(
+        terms.exists(), ~terms.where(TermPerformance.status != Performance.PERFORMED).exists()
+    )
+    satisfied = ranked.c.satisfaction.in_([Satisfaction.SATISFIED, Satisfaction.MOSTLY])
+    visits = (
+        select(ranked.c.key, func.count(), func.count().filter(performed),
+               func.count().filter(satisfied))
+        .where(ranked.c.n == 1)
+        .group_by(ranked.c.key)
+    )  # fmt: skip
+    for found, visited, done, content in db.session.execute(visits):
+        score = scores[found]
+        score.followed_up, score.performed, score.satisfied = visited, done, content
+    return scores
 
 
 def _ranked(rows: list, sort: str, score_of) -> list:
@@ -158,59 +205,16 @@ def _ranked(rows: list, sort: str, score_of) -> list:
 
 
 def build(user: User, unit: Org, period: Period, sort: str = "success_rate") -> Assessment:
-    """The ranked tables for the unit (one the user may read) and period. A bounded number
-    of queries: the committees, the cases' facts, their latest visits (with performances),
-    the mediators on them, and those mediators."""
+    """The ranked tables for the unit (one the user may read) and period: per committee and
+    per mediator, each two GROUP BYs, whatever the number of cases."""
     sort = sort if sort in RANKINGS else "success_rate"
     committees = list(db.session.scalars(access.committees_under(unit).order_by(Org.path)))
     ids = [c.id for c in committees]
-    first_agreement = (
-        select(func.min(Agreement.reached_on)).where(Agreement.case_id == Case.id)
-    ).scalar_subquery()
-    terminated = (
-        select(func.max(CaseEvent.at))
-        .where(CaseEvent.case_id == Case.id, CaseEvent.action == "terminate")
-        .scalar_subquery()
+    by_committee = _scores(ids, period, Case.committee_id)
+    on_case = and_(CaseMediator.case_id == Case.id, CaseMediator.removed_at.is_(None))
+    by_mediator = _scores(
+        ids, period, CaseMediator.user_id, join=lambda q: q.join(CaseMediator, on_case)
     )
-    in_scope = (
-        Case.committee_id.in_(ids),
-        Case.accepted_on.is_not(None),
-        Case.accepted_on <= period.end,
-    )
-    rows = db.session.execute(
-        select(
-            Case.id,
-            Case.committee_id,
-            Case.accepted_on,
-            Case.deadline,
-            first_agreement,
-            terminated,
-            CaseReview.status,
-        )
-        .outerjoin(CaseReview, CaseReview.case_id == Case.id)
-        .where(*in_scope)
-    ).all()
-    latest: dict[int, FollowUp] = {}
-    for visit in db.session.scalars(
-        select(FollowUp)
-        .join(Case)
-        .where(*in_scope)
-        .options(selectinload(FollowUp.performances))
-        .order_by(FollowUp.visited_on, FollowUp.id)
-    ):
-        latest[visit.case_id] = visit
-    found = {row[0]: _counts(row, period, latest.get(row[0])) for row in rows}
-
-    by_committee: dict[int, Score] = {c.id: Score() for c in committees}
-    for row in rows:
-        _add(by_committee[row[1]], found[row[0]])
-    by_mediator: dict[int, Score] = defaultdict(Score)
-    for case_id, user_id in db.session.execute(
-        select(CaseMediator.case_id, CaseMediator.user_id)
-        .join(Case)
-        .where(*in_scope, CaseMediator.removed_at.is_(None))
-    ):
-        _add(by_mediator[user_id], found[case_id])
     people = list(db.session.scalars(select(User).where(User.id.in_(list(by_mediator)))))
     mediators = [
         (u, u.org, by_mediator[u.id])
@@ -221,11 +225,8 @@ def build(user: User, unit: Org, period: Period, sort: str = "success_rate") -> 
         unit=unit,
         period=period,
         sort=sort,
-        committees=_ranked([(c, by_committee[c.id]) for c in committees], sort, lambda r: r[1]),
+        committees=_ranked(
+            [(c, by_committee.get(c.id, Score())) for c in committees], sort, lambda r: r[1]
+        ),
         mediators=_ranked(mediators, sort, lambda r: r[2]),
     )
-
-
-def _add(score: Score, names: list[str]) -> None:
-    for name in names:
-        setattr(score, name, getattr(score, name) + 1)

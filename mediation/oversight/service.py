@@ -2,12 +2,13 @@
 returned file, and the quarterly sample. Each checks who may through access, commits once
 and writes the timeline event; a repeat or a stale form is refused (409), never doubled."""
 
-import random
+import hashlib
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BigInteger, ColumnElement, Select, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -244,34 +245,57 @@ def sample_units(user: User) -> list[Org]:
     return access.statistics_units(user) if access.can_review(user) else []
 
 
-def pick(candidates: dict[int, list[int]], per_committee: int, seed: str) -> dict[int, list[int]]:
-    """The files drawn: per committee, `per_committee` of its candidate case ids at random.
-    Each committee draws from its own generator seeded with the sample's seed and its id,
-    so the same seed and the same candidates give the same files, whatever else changes."""
-    chosen = {}
-    for committee_id in sorted(candidates):
-        ids = sorted(candidates[committee_id])
-        rng = random.Random(f"{seed}:{committee_id}")
-        chosen[committee_id] = sorted(rng.sample(ids, min(per_committee, len(ids))))
-    return chosen
+# A deterministic hash of (seed, case id), computed alike by PostgreSQL and SQLite in 64-bit
+# integers: two rounds of an affine step and a square modulo the prime 2^31 - 1.
+PRIME = 2_147_483_647
 
 
-def sample_candidates(unit: Org, year: int, quarter: int) -> dict[int, list[int]]:
-    """The closed (or archived) cases closed in the quarter, per committee below the unit:
-    one query."""
+def _salts(seed: str) -> tuple[int, ...]:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return tuple(int.from_bytes(digest[4 * n : 4 * n + 4], "big") % PRIME for n in range(4))
+
+
+def draw_order(seed: str, case_id) -> ColumnElement:
+    """Where a case stands in the seed's random order (the lowest are drawn): depends on the
+    seed and the case alone, so a committee's draw does not change with the others'."""
+    a, b, c, d = _salts(seed)
+    x = (cast(case_id, BigInteger) * 48271 + a) % PRIME
+    x = (x * x + b) % PRIME
+    x = (x * 16807 + c) % PRIME
+    return (x * x + d) % PRIME
+
+
+def drawn(
+    unit: Org, year: int, quarter: int, per_committee: int, seed: str
+) -> dict[int, list[int]]:
+    """The files drawn: per committee below the unit, the `per_committee` cases closed (or
+    archived) in the quarter that come first in the seed's order. One query, in the
+    database: only the drawn ids come back, however many cases were closed."""
     start, end = quarter_bounds(year, quarter)
     committees = access.committees_under(unit).with_only_columns(Org.id)
-    rows = db.session.execute(
-        select(Case.committee_id, Case.id).where(
-            Case.committee_id.in_(committees),
-            Case.status.in_(REVIEWABLE),
-            Case.closed_on.between(start, end),
+    ranked = (
+        select(
+            Case.committee_id,
+            Case.id,
+            func.row_number()
+            .over(partition_by=Case.committee_id, order_by=(draw_order(seed, Case.id), Case.id))
+            .label("n"),
         )
+        .where(
+            Case.committee_id.in_(committees),
+            Case.closed_on.between(start, end),
+            Case.status.in_(REVIEWABLE),
+        )
+        .subquery()
     )
-    found: dict[int, list[int]] = {}
-    for committee_id, case_id in rows:
-        found.setdefault(committee_id, []).append(case_id)
-    return found
+    chosen: dict[int, list[int]] = defaultdict(list)
+    for committee_id, case_id in db.session.execute(
+        select(ranked.c.committee_id, ranked.c.id)
+        .where(ranked.c.n <= per_committee)
+        .order_by(ranked.c.committee_id, ranked.c.id)
+    ):
+        chosen[committee_id].append(case_id)
+    return dict(chosen)
 
 
 def draw_sample(
@@ -306,7 +330,7 @@ def draw_sample(
         raise WorkflowError(
             f"{unit.name}{existing.label}已经抽取过（随机种子 {existing.seed}），不重复抽取。"
         )
-    chosen = pick(sample_candidates(unit, year, quarter), per_committee, seed)
+    chosen = drawn(unit, year, quarter, per_committee, seed)
     sample = ReviewSample(
         org_id=unit.id,
         year=year,

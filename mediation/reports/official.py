@@ -86,21 +86,16 @@ def official_rows(report: Report) -> tuple[list[OfficialRow], OfficialRow]:
         .group_by(Case.committee_id)
     ):
         add(committee_id, "parties", n)
-    # The form of each successful case's first agreement (the one that made it successful).
-    first = (
-        select(Agreement.case_id, func.min(Agreement.reached_on).label("day"))
-        .group_by(Agreement.case_id)
-        .subquery()
-    )
+    # The form of each successful case's first agreement (the one that made it successful):
+    # the agreements reached on the day the case keeps as its first agreement's.
     kinds = db.session.execute(
         select(Case.committee_id, Agreement.kind, func.count(func.distinct(Case.id)))
-        .join(first, first.c.case_id == Case.id)
-        .join(Agreement, (Agreement.case_id == Case.id) & (Agreement.reached_on == first.c.day))
+        .join(Agreement, (Agreement.case_id == Case.id) & (Agreement.reached_on == Case.agreed_on))
         .where(
             owned,
             Case.accepted_on.is_not(None),
             Case.accepted_on <= period.end,
-            first.c.day.between(period.start, period.end),
+            Case.agreed_on.between(period.start, period.end),
         )
         .group_by(Case.committee_id, Agreement.kind)
     )

@@ -18,20 +18,32 @@ Cases count for the committee that owns them, so a jointly handled case is count
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select, union
-from sqlalchemy.orm import selectinload
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Subquery,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from mediation import access
 from mediation.extensions import db
 from mediation.grid.service import ScreeningCount, screening_counts
 from mediation.models import (
-    Agreement,
     Case,
-    CaseEvent,
     CaseMediator,
     Category,
     ConfirmationResult,
@@ -44,6 +56,7 @@ from mediation.models import (
     Performance,
     PoliceReport,
     Source,
+    TermPerformance,
     User,
 )
 from mediation.models.base import LOCAL_TZ, local_today
@@ -208,196 +221,247 @@ class Report:
     by_unit: list[tuple[Org, Tally]]
     by_category: list[tuple[Category, Tally]]
     by_source: list[tuple[Source, Tally]]
+    # Per mediator and per district the tables show BREAKDOWN and MEDIATOR: their tallies
+    # carry the outcome figures only, not the period's activity (police, visits, court).
     by_mediator: list[tuple[User, Org, Tally]]
     # Rule 3: where the applicants live (住所地), so the committee's competence can be read.
     by_district: list[tuple[str, Tally]] = field(default_factory=list)
 
 
-@dataclass
-class _Facts:
-    """One case, as the statistics see it."""
-
-    id: int
-    committee_id: int
-    category: Category
-    source: Source
-    is_group: bool
-    accepted_on: date
-    deadline: date | None
-    agreed_on: date | None  # the first agreement: the day the case counts as successful
-    # The last time each of these happened; their order matters within a day.
-    agreed_at: datetime | None
-    terminated_at: datetime | None
-    withdrawn_at: datetime | None
-    reopened_at: datetime | None  # the last 重新调解, which undoes the agreement's ending
-    district: str | None  # the first applicant's 住所地 (rule 3)
-    flags: set[str] = field(default_factory=set)  # police, followed_up, performed, ...
-
-    @property
-    def terminated_on(self) -> date | None:
-        return _local_day(self.terminated_at)
-
-    @property
-    def withdrawn_on(self) -> date | None:
-        return _local_day(self.withdrawn_at)
-
-    @property
-    def concluded_on(self) -> date | None:
-        return self.agreed_on or self.terminated_on
-
-    def ended_by(self, day: date) -> bool:
-        """Whether the case had ended (agreed, terminated or withdrawn) by the end of that day
-        and had not been reopened after its last ending."""
-        ends = [at for at in (self.agreed_at, self.terminated_at, self.withdrawn_at)
-                if at and _local_day(at) <= day]  # fmt: skip
-        if not ends:
-            return False
-        reopened = self.reopened_at
-        return not (reopened and reopened > max(ends) and _local_day(reopened) <= day)
-
-
-def _local_day(moment: datetime | None) -> date | None:
-    return moment.astimezone(LOCAL_TZ).date() if moment else None
-
-
-def _utc_bounds(period: Period) -> tuple[datetime, datetime]:
-    start = datetime.combine(period.start, time(), LOCAL_TZ)
-    return start, datetime.combine(period.end + timedelta(days=1), time(), LOCAL_TZ)
-
-
-def _last_event(action: str):
-    return (
-        select(func.max(CaseEvent.at))
-        .where(CaseEvent.case_id == Case.id, CaseEvent.action == action)
-        .scalar_subquery()
-    )
-
-
 # How a case whose applicant's district was not recorded shows in the breakdown.
 NO_DISTRICT = "未填写住所地"
+# What each figure adds per case: the counts, and the days from acceptance to conclusion.
+COUNTED = ["accepted", "group", "successful", "terminated", "days", "overdue_concluded",
+           "withdrawn", "open", "overdue_open"]  # fmt: skip
+# What happened to a case in the period beyond its outcome (each counted once per case).
+FLAGS = ["police", "followed_up", "performed", "confirm_applied", "confirmed"]
 
 
-def _facts(committee_ids: list[int], period: Period) -> dict[int, _Facts]:
-    """The facts of every case that can count in the period: accepted in it, open now (so
-    perhaps open at its end), or with something on its timeline since it began (agreed,
-    terminated, withdrawn, reopened, followed up, reported, confirmed). A case accepted
-    before the period that has been ended and untouched since adds nothing to any figure, so
-    a year's report reads the year's cases, not the county's whole history."""
-    since, _ = _utc_bounds(period)
-    # One set of ids joined once (a semi-join), not an OR per row: at a million cases the
-    # events since a year began do not fit a hashed subplan, and PostgreSQL then rescans them
-    # for every case (seen in EXPLAIN, bench/run.py).
-    candidates = union(
-        select(Case.id).where(Case.accepted_on >= period.start),
-        select(Case.id).where(Case.status.in_(OPEN_STATUSES)),
-        select(CaseEvent.case_id).where(CaseEvent.at >= since),
+# --- Dates in SQL, the same on PostgreSQL and SQLite ------------------------------------------
+
+
+class local_date(FunctionElement):
+    """The Beijing calendar day of a stored UTC moment."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(local_date, "postgresql")
+def _local_date_pg(element, compiler, **kw):
+    return f"CAST(timezone('{LOCAL_TZ.key}', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element, compiler, **kw):
+    # SQLite keeps naive UTC text; Beijing has kept UTC+8 without summer time since 1991.
+    hours = int(LOCAL_TZ.utcoffset(datetime(2000, 1, 1)).total_seconds() // 3600)
+    return f"date({compiler.process(element.clauses, **kw)}, '+{hours} hours')"
+
+
+class days_between(FunctionElement):
+    """Whole days from the second date to the first."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "postgresql")
+def _days_between_pg(element, compiler, **kw):
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({later} - {earlier})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element, compiler, **kw):
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def _day_ends(day: date) -> datetime:
+    """The moment (aware) a Beijing day ends: before it, a stored time falls on that day or
+    earlier."""
+    return datetime.combine(day + timedelta(days=1), time(), LOCAL_TZ)
+
+
+def utc_bounds(period: Period) -> tuple[datetime, datetime]:
+    return datetime.combine(period.start, time(), LOCAL_TZ), _day_ends(period.end)
+
+
+# --- The figures, as SQL over the outcome each case keeps (Case.agreed_on ...) --------------
+
+
+def _figures(period: Period, as_of: date) -> dict[str, ColumnElement]:
+    """Each figure of COUNTED as what one case adds to it: a condition (it counts one) or,
+    for `days`, a number. The rules, stated once:
+    - 调解成功 in the period when the first agreement's day is in it; else 调解终止 when the
+      last termination is (also a case agreed before, reopened and terminated now);
+    - 办结天数 from acceptance to that day; 超期办结 when that day is after the deadline;
+    - 在办 on the day counted to (as_of): accepted by then, and not ended by its end, where
+      ended means agreed, terminated or withdrawn by then and not reopened after the last of
+      those."""
+    start, end = utc_bounds(period)
+    first, last = period.start, period.end
+
+    def within(moment) -> ColumnElement:
+        return and_(moment.is_not(None), moment >= start, moment < end)
+
+    accepted = Case.accepted_on.between(first, last)
+    agreed = and_(Case.agreed_on.is_not(None), Case.agreed_on.between(first, last))
+    terminated = and_(~agreed, within(Case.terminated_at))
+    concluded_on = case((agreed, Case.agreed_on), else_=local_date(Case.terminated_at))
+    concluded = or_(agreed, terminated)
+
+    limit = _day_ends(as_of)
+
+    def by_then(moment) -> ColumnElement:
+        return and_(moment.is_not(None), moment < limit)
+
+    ends = (Case.agreed_at, Case.terminated_at, Case.withdrawn_at)
+    reopened_after = and_(
+        by_then(Case.reopened_at), *[or_(~by_then(e), Case.reopened_at > e) for e in ends]
     )
-    first_agreement = (
-        select(func.min(Agreement.reached_on)).where(Agreement.case_id == Case.id).scalar_subquery()
-    )
-    applicant_district = (
-        select(Party.district)
-        .where(Party.case_id == Case.id, Party.role == PartyRole.APPLICANT)
-        .order_by(Party.position, Party.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        select(
-            Case.id, Case.committee_id, Case.category, Case.source, Case.is_group,
-            Case.accepted_on, Case.deadline, first_agreement, _last_event("reach_agreement"),
-            _last_event("terminate"), _last_event("withdraw"), _last_event("reopen"),
-            applicant_district,
-        ).where(
-            Case.committee_id.in_(committee_ids), Case.accepted_on.is_not(None),
-            Case.accepted_on <= period.end,
-            Case.id.in_(candidates),
+    ended = and_(or_(*[by_then(e) for e in ends]), ~reopened_after)
+    is_open = and_(Case.accepted_on <= as_of, ~ended)
+    return {
+        "accepted": accepted,
+        "group": and_(accepted, Case.is_group.is_(True)),
+        "successful": agreed,
+        "terminated": terminated,
+        "days": case((concluded, days_between(concluded_on, Case.accepted_on)), else_=0),
+        "overdue_concluded": and_(
+            concluded, Case.deadline.is_not(None), concluded_on > Case.deadline
+        ),
+        "withdrawn": within(Case.withdrawn_at),
+        "open": is_open,
+        "overdue_open": and_(is_open, Case.deadline.is_not(None), Case.deadline < as_of),
+    }
+
+
+def _counting(committee_ids: list[int], period: Period) -> list[ColumnElement]:
+    """The cases a figure can count: accepted by the period's end, and accepted in it, open
+    now (so perhaps open at its end) or with an outcome since it began. A case accepted before
+    that has ended and stayed ended adds nothing, so a year's report reads the year's cases,
+    not the county's whole history (indexes: ix_cases_accepted, ix_cases_outcome_at)."""
+    since, _ = utc_bounds(period)
+    return [
+        Case.committee_id.in_(committee_ids),
+        Case.accepted_on.is_not(None),
+        Case.accepted_on <= period.end,
+        or_(
+            Case.accepted_on >= period.start,
+            Case.status.in_(OPEN_STATUSES),
+            Case.outcome_at >= since,
+        ),
+    ]
+
+
+def _activity(period: Period) -> Subquery:
+    """(case id, flag) for what happened to a case in the period beyond its outcome: 报告公安,
+    回访 (and 协议履行: the latest visit of the period found every term performed), 申请司法
+    确认 and 确认有效. Each pair once."""
+    start, end = utc_bounds(period)
+    first, last = period.start, period.end
+    in_period = FollowUp.visited_on.between(first, last)
+    later = aliased(FollowUp)
+    # The latest visit of the period: none later in it (by day, then as recorded). An
+    # anti-join rather than a window, so the planner sees how many there are.
+    latest = ~(
+        select(later.id)
+        .where(
+            later.case_id == FollowUp.case_id,
+            later.visited_on.between(first, last),
+            or_(
+                later.visited_on > FollowUp.visited_on,
+                and_(later.visited_on == FollowUp.visited_on, later.id > FollowUp.id),
+            ),
         )
-    )  # fmt: skip
-    return {row[0]: _Facts(*row) for row in rows}
+        .exists()
+    )
+    terms = select(TermPerformance.id).where(TermPerformance.follow_up_id == FollowUp.id)
+    all_performed = and_(
+        terms.exists(), ~terms.where(TermPerformance.status != Performance.PERFORMED).exists()
+    )
+    return union(
+        select(PoliceReport.case_id, literal("police").label("flag")).where(
+            PoliceReport.reported_at >= start, PoliceReport.reported_at < end
+        ),
+        select(FollowUp.case_id, literal("followed_up")).where(in_period),
+        select(FollowUp.case_id, literal("performed")).where(in_period, latest, all_performed),
+        select(CourtConfirmation.case_id, literal("confirm_applied")).where(
+            CourtConfirmation.applied_on.between(first, last)
+        ),
+        select(CourtConfirmation.case_id, literal("confirmed")).where(
+            CourtConfirmation.result == ConfirmationResult.CONFIRMED,
+            CourtConfirmation.decided_on.between(first, last),
+        ),
+    ).subquery("activity")
 
 
-def _flag_activity(facts: dict[int, _Facts], committee_ids: list[int], period: Period) -> None:
-    """Mark what happened to each case in the period beyond its acceptance and conclusion.
-    Each query is bounded by the committees and the period, not by a list of case ids."""
-    start, end = _utc_bounds(period)
-    owned = Case.committee_id.in_(committee_ids)
-
-    def mark(case_id: int, flag: str) -> None:
-        if case_id in facts:  # a case accepted after the period has nothing to count here
-            facts[case_id].flags.add(flag)
-
-    for case_id in db.session.scalars(
-        select(PoliceReport.case_id)
-        .join(Case)
-        .where(owned, PoliceReport.reported_at >= start, PoliceReport.reported_at < end)
-    ):
-        mark(case_id, "police")
-    latest: dict[int, FollowUp] = {}
-    for visit in db.session.scalars(
-        select(FollowUp).join(Case).options(selectinload(FollowUp.performances))
-        .where(owned, FollowUp.visited_on.between(period.start, period.end))
-        .order_by(FollowUp.visited_on, FollowUp.id)
-    ):  # fmt: skip
-        latest[visit.case_id] = visit
-    for case_id, visit in latest.items():
-        mark(case_id, "followed_up")
-        if visit.performances and all(
-            p.status == Performance.PERFORMED for p in visit.performances
-        ):
-            mark(case_id, "performed")
-    for confirmation in db.session.scalars(
-        select(CourtConfirmation).join(Case).where(owned, or_(
-            CourtConfirmation.applied_on.between(period.start, period.end),
-            CourtConfirmation.decided_on.between(period.start, period.end),
-        ))
-    ):  # fmt: skip
-        if period.start <= confirmation.applied_on <= period.end:
-            mark(confirmation.case_id, "confirm_applied")
-        decided = confirmation.decided_on
-        if (
-            confirmation.result == ConfirmationResult.CONFIRMED
-            and decided
-            and (period.start <= decided <= period.end)
-        ):
-            mark(confirmation.case_id, "confirmed")
+def _first_applicant_district(conditions) -> Subquery:
+    """The first applicant (by position) of each case meeting the conditions, and their
+    住所地 (rule 3). The conditions are applied inside, so only those cases' parties are
+    ranked, not every party of the county's history."""
+    ranked = (
+        select(
+            Party.case_id,
+            Party.district,
+            func.row_number()
+            .over(partition_by=Party.case_id, order_by=(Party.position, Party.id))
+            .label("n"),
+        )
+        .join(Case, Case.id == Party.case_id)
+        .where(Party.role == PartyRole.APPLICANT, *conditions)
+    )
+    ranked = ranked.subquery()
+    return select(ranked.c.case_id, ranked.c.district).where(ranked.c.n == 1).subquery("first")
 
 
-def _counts(case: _Facts, first: date, last: date, as_of: date) -> list[tuple[str, int]]:
-    """What one case adds to each figure it counts in, for the period first..last: worked
-    out once per case, then added to every table the case appears in."""
+def _tallies(
+    committee_ids: list[int], period: Period, as_of: date, grouping, activity: bool = True
+) -> dict:
+    """The figures per group: one GROUP BY with a count per figure over the cases that can
+    count, and one over what happened to them in the period. `grouping(conditions)` gives
+    the group's columns and how to join what they come from (or None), for the cases meeting
+    the conditions."""
+    figures = _figures(period, as_of)
+    aggregates = [
+        func.coalesce(func.sum(expr), 0) if name == "days" else func.count().filter(expr)
+        for name, expr in figures.items()
+    ]
+    counting = _counting(committee_ids, period)
+    keys, join = grouping(counting)
+    query = select(*keys, *aggregates).select_from(Case)
+    if join is not None:
+        query = join(query)
+    tallies: dict[tuple, Tally] = defaultdict(Tally)
+    for row in db.session.execute(query.where(*counting).group_by(*keys)):
+        key, values = tuple(row[: len(keys)]), row[len(keys) :]
+        tally = tallies[key]
+        for name, value in zip(figures, values, strict=True):
+            setattr(tally, name, getattr(tally, name) + int(value))
+    if not activity:
+        return tallies
+    activity = _activity(period)
+    active = [
+        Case.committee_id.in_(committee_ids),
+        Case.accepted_on.is_not(None),
+        Case.accepted_on <= period.end,
+    ]
+    keys, join = grouping([*active, Case.id.in_(select(activity.c.case_id))])
+    flags = select(*keys, activity.c.flag, func.count()).select_from(Case)
+    if join is not None:
+        flags = join(flags)
+    flags = flags.join(activity, activity.c.case_id == Case.id).where(*active)
+    for row in db.session.execute(flags.group_by(*keys, activity.c.flag)):
+        key, flag, n = tuple(row[: len(keys)]), row[-2], row[-1]
+        setattr(tallies[key], flag, getattr(tallies[key], flag) + n)
+    return tallies
 
-    def inside(day: date | None) -> bool:
-        return day is not None and first <= day <= last
 
-    found = [(flag, 1) for flag in case.flags]
-    if inside(case.accepted_on):
-        found.append(("accepted", 1))
-        if case.is_group:
-            found.append(("group", 1))
-    concluded = None  # the day it was concluded, when that falls in the period
-    if inside(case.agreed_on):
-        found.append(("successful", 1))
-        concluded = case.agreed_on
-    elif inside(case.terminated_on):  # also a case agreed before, reopened and terminated now
-        found.append(("terminated", 1))
-        concluded = case.terminated_on
-    if concluded:
-        found.append(("days", (concluded - case.accepted_on).days))
-        if case.deadline and concluded > case.deadline:
-            found.append(("overdue_concluded", 1))
-    if inside(case.withdrawn_on):
-        found.append(("withdrawn", 1))
-    if case.accepted_on <= as_of and not case.ended_by(as_of):
-        found.append(("open", 1))
-        if case.deadline and case.deadline < as_of:
-            found.append(("overdue_open", 1))
-    return found
-
-
-def _add(tally: Tally, counts: list[tuple[str, int]]) -> None:
-    for name, n in counts:
-        setattr(tally, name, getattr(tally, name) + n)
+def _add(tally: Tally, other: Tally) -> None:
+    for name in [*COUNTED, *FLAGS]:
+        setattr(tally, name, getattr(tally, name) + getattr(other, name))
 
 
 def build_report(user: User, unit: Org, period: Period) -> Report:
@@ -407,8 +471,6 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
     committees = list(db.session.scalars(access.committees_under(unit)))
     as_of = period.as_of()
     committee_ids = [c.id for c in committees]
-    facts = _facts(committee_ids, period)
-    _flag_activity(facts, committee_ids, period)
 
     # The rows one level down: each child unit counts the committees below it.
     children = [unit] if unit.kind == OrgKind.COMMITTEE else sorted(
@@ -423,48 +485,54 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
     by_unit = {child.id: Tally() for child in children}
     by_category: dict[Category, Tally] = defaultdict(Tally)
     by_source: dict[Source, Tally] = defaultdict(Tally)
-    by_district: dict[str, Tally] = defaultdict(Tally)
-    counts: dict[int, list[tuple[str, int]]] = {}
-    first, last = period.start, period.end  # worked out once, not per case
-    # Cases that add the same to the same rows are added once, times their number: a
-    # county's year has hundreds of thousands of cases but far fewer distinct contributions.
-    alike: Counter = Counter()
-    for case in facts.values():
-        counts[case.id] = found = _counts(case, first, last, as_of)
-        row = row_of[case.committee_id].id if case.committee_id in row_of else None
-        alike[row, case.category, case.source, case.district, tuple(found)] += 1
-    for (row, category, source, district, found), times in alike.items():
-        found = [(name, n * times) for name, n in found]
-        _add(total, found)
-        if row is not None:
-            _add(by_unit[row], found)
-        _add(by_category[category], found)
-        _add(by_source[source], found)
-        _add(by_district[district or NO_DISTRICT], found)
+    # One pass grouped by committee, category and source (a few thousand groups at most),
+    # added up here into the unit, category and source tables.
+    keys = [Case.committee_id, Case.category, Case.source]
+    grouped = _tallies(committee_ids, period, as_of, lambda _: (keys, None))
+    for (committee_id, category, source), tally in grouped.items():
+        _add(total, tally)
+        if committee_id in row_of:
+            _add(by_unit[row_of[committee_id].id], tally)
+        _add(by_category[category], tally)
+        _add(by_source[source], tally)
+    by_district = _by_district(committee_ids, period, as_of)
     return Report(
         unit=unit, period=period, as_of=as_of, total=total,
         by_unit=[(child, by_unit[child.id]) for child in children],
         by_category=[(c, by_category[c]) for c in Category if c in by_category],
         by_source=[(s, by_source[s]) for s in Source if s in by_source],
-        by_mediator=_by_mediator(counts, committee_ids),
-        by_district=sorted(by_district.items(), key=lambda item: (item[0] == NO_DISTRICT, item[0])),
+        by_mediator=_by_mediator(committee_ids, period, as_of),
+        by_district=sorted(((d, t) for (d,), t in by_district.items()),
+                           key=lambda item: (item[0] == NO_DISTRICT, item[0])),
     )  # fmt: skip
 
 
-def _by_mediator(counts, committee_ids) -> list[tuple[User, Org, Tally]]:
+def _by_district(committee_ids, period: Period, as_of: date) -> dict[tuple, Tally]:
+    """The figures by the first applicant's 住所地."""
+
+    def grouping(conditions):
+        first = _first_applicant_district(conditions)
+        district = func.coalesce(func.nullif(first.c.district, ""), NO_DISTRICT)
+        return [district], lambda q: q.outerjoin(first, first.c.case_id == Case.id)
+
+    return _tallies(committee_ids, period, as_of, grouping, activity=False)
+
+
+def _by_mediator(committee_ids, period: Period, as_of: date) -> list[tuple[User, Org, Tally]]:
     """Each mediator's cases (as a handler, not removed): new, concluded, open, overdue."""
-    assigned = db.session.execute(
-        select(CaseMediator.case_id, CaseMediator.user_id)
-        .join(Case)
-        .where(Case.committee_id.in_(committee_ids), CaseMediator.removed_at.is_(None))
-    ).all()
-    tallies: dict[int, Tally] = defaultdict(Tally)
-    for case_id, user_id in assigned:
-        if case_id in counts:
-            _add(tallies[user_id], counts[case_id])
+    on_case = and_(CaseMediator.case_id == Case.id, CaseMediator.removed_at.is_(None))
+    tallies = _tallies(
+        committee_ids, period, as_of,
+        lambda _: ([CaseMediator.user_id], lambda q: q.join(CaseMediator, on_case)),
+        activity=False,
+    )  # fmt: skip
+    tallies = {
+        user_id: t
+        for (user_id,), t in tallies.items()
+        if t.accepted or t.concluded or t.open or t.withdrawn
+    }
     users = db.session.scalars(select(User).where(User.id.in_(list(tallies))))
     rows = [(user, user.org, tallies[user.id]) for user in users]
-    rows = [r for r in rows if r[2].accepted or r[2].concluded or r[2].open or r[2].withdrawn]
     return sorted(rows, key=lambda r: (r[1].path, -r[2].concluded, r[0].name))
 
 

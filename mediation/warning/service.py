@@ -39,7 +39,7 @@ from mediation.models import (
     User,
 )
 from mediation.models.base import local_today, utcnow
-from mediation.reports.service import unit_or_404
+from mediation.reports.service import days_between, unit_or_404
 from mediation.warning.places import place_group, place_party, same_place_key
 from mediation.workflow import WorkflowError
 
@@ -83,11 +83,11 @@ class WarningList:
 # --- Why a case is listed -------------------------------------------------------------------
 
 
-def _flagged(owned, today: date) -> dict[int, dict[str, str]]:
-    """The reasons read from the case row itself, in one pass over the unit's cases."""
+def _conditions(today: date) -> dict:
+    """The reasons read from the case row itself, as conditions on it."""
     since = today - timedelta(days=WINDOW_DAYS)
     live = Case.status.in_(LIVE)
-    conditions = {
+    return {
         "high_risk": and_(live, Case.risk_level == RiskLevel.HIGH),
         "may_escalate": and_(live, Case.may_escalate.is_(True)),
         "group": and_(live, Case.is_group.is_(True)),
@@ -98,6 +98,11 @@ def _flagged(owned, today: date) -> dict[int, dict[str, str]]:
             or_(Case.risk_level == RiskLevel.HIGH, Case.may_escalate.is_(True)),
         ),
     }
+
+
+def _flagged(owned, today: date) -> dict[int, dict[str, str]]:
+    """The reasons read from the case row itself, in one pass over the cases asked."""
+    conditions = _conditions(today)
     columns = [case((cond, True), else_=False).label(key) for key, cond in conditions.items()]
     rows = db.session.execute(
         select(Case.id, Case.deadline, *columns).where(owned, or_(*conditions.values()))
@@ -122,8 +127,9 @@ def _detail(key: str, deadline: date | None, today: date) -> str:
     }.get(key, "")
 
 
-def _unperformed(owned) -> dict[int, str]:
-    """Agreed cases whose latest follow-up found a term not performed in full."""
+def _unperformed_query(owned):
+    """Agreed cases whose latest follow-up found a term not performed in full: (case id,
+    the visit's day)."""
     later = aliased(FollowUp)
     newer = exists().where(
         later.case_id == FollowUp.case_id,
@@ -136,30 +142,26 @@ def _unperformed(owned) -> dict[int, str]:
         TermPerformance.follow_up_id == FollowUp.id,
         TermPerformance.status != Performance.PERFORMED,
     )
-    rows = db.session.execute(
+    return (
         select(FollowUp.case_id, FollowUp.visited_on)
         .join(Case, Case.id == FollowUp.case_id)
         .where(owned, Case.status.in_(AGREED), ~newer, short)
     )
+
+
+def _unperformed(owned) -> dict[int, str]:
+    rows = db.session.execute(_unperformed_query(owned))
     return {cid: f"{day:%Y年%m月%d日}回访：协议未全部履行" for cid, day in rows}
 
 
-def _repeats(owned, key_of, today: date, which=None) -> dict[int, list[tuple[int, str, int]]]:
-    """Cases of the unit that share a key (ID number, place) with another case of any
-    committee registered within 12 months of theirs: {case id: [(other id, number, committee)]}.
-    """
+def _repeat_join(query, owned, key_of, today: date, which=None):
+    """Cases of the unit (registered in the last 12 months, not ended) joined through a
+    party's key (ID number, place) to the other cases of any committee that share it and
+    were registered within 12 months of theirs."""
     since = today - timedelta(days=WINDOW_DAYS)
     mine, theirs, other = aliased(Party), aliased(Party), aliased(Case)
-    rows = db.session.execute(
-        select(
-            Case.id,
-            Case.registered_on,
-            other.id,
-            other.number,
-            other.committee_id,
-            other.registered_on,
-        )
-        .join(mine, mine.case_id == Case.id)
+    return (
+        query.join(mine, mine.case_id == Case.id)
         .join(theirs, and_(key_of(theirs) == key_of(mine), theirs.case_id != Case.id))
         .join(other, other.id == theirs.case_id)
         .where(
@@ -169,21 +171,48 @@ def _repeats(owned, key_of, today: date, which=None) -> dict[int, list[tuple[int
             key_of(mine) != "",
             *([which(mine), which(theirs)] if which else []),
             other.registered_on >= since - timedelta(days=WINDOW_DAYS),
+            days_between(other.registered_on, Case.registered_on).between(
+                -WINDOW_DAYS, WINDOW_DAYS
+            ),
         )
-        .distinct()
+    ), other
+
+
+def _repeat_ids(owned, key_of, today: date, which=None):
+    """The ids of the unit's cases with a repeat, as a query (one pass, no pairs kept)."""
+    query, _ = _repeat_join(select(Case.id), owned, key_of, today, which)
+    return query.distinct()
+
+
+def _repeats(owned, key_of, today: date, which=None) -> dict[int, list[tuple[int, str, int]]]:
+    """The other cases each of the unit's cases repeats: {case id: [(other id, number,
+    committee)]}."""
+    query, other = _repeat_join(select(Case.id), owned, key_of, today, which)
+    rows = db.session.execute(
+        query.add_columns(other.id, other.number, other.committee_id).distinct()
     )
     found: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
-    for case_id, day, other_id, number, committee_id, other_day in rows:
-        if abs((other_day - day).days) <= WINDOW_DAYS:
-            found[case_id].append((other_id, number, committee_id))
+    for case_id, other_id, number, committee_id in sorted(rows):
+        found[case_id].append((other_id, number, committee_id))
     return found
 
 
-def reasons_for(user: User, unit: Org, today: date | None = None) -> dict[int, dict[str, str]]:
-    """Every case of the unit on the warning list: {case id: {reason: what it says}}."""
+CHECKS = (
+    ("repeat_party", lambda p: p.id_number, None),
+    ("repeat_place", same_place_key, place_party),
+)
+
+
+def reasons_for(
+    user: User, unit: Org, today: date | None = None, ids: list[int] | None = None
+) -> dict[int, dict[str, str]]:
+    """Every case of the unit on the warning list (or those of `ids` that are):
+    {case id: {reason: what it says}}."""
     today = today or local_today()
     committee_ids = list(db.session.scalars(access.committees_in_unit(unit)))
     owned = Case.committee_id.in_(committee_ids)
+    if ids is not None:
+        owned = and_(owned, Case.id.in_(ids))
     found = _flagged(owned, today)
     for case_id, text in _unperformed(owned).items():
         found[case_id]["unperformed"] = text
@@ -191,11 +220,7 @@ def reasons_for(user: User, unit: Org, today: date | None = None) -> dict[int, d
         db.session.scalars(access.committees_in_scope(user))
     )  # the committees whose case numbers the user may see
     names = dict(db.session.execute(select(Org.id, Org.name)).all())
-    checks = (
-        ("repeat_party", lambda p: p.id_number, None),
-        ("repeat_place", same_place_key, place_party),
-    )
-    for key, key_of, which in checks:
+    for key, key_of, which in CHECKS:
         for case_id, others in _repeats(owned, key_of, today, which).items():
             named = [
                 f"{number}（{names[owner]}）" if owner in mine else f"{names[owner]}的案件"
@@ -213,12 +238,14 @@ def warning_list(
         raise WorkflowError("预警研判供司法行政机关的审核人员查看。", status=403)
     unit = unit_or_404(user, org_id)
     today = local_today()
-    found = reasons_for(user, unit, today)
-    counts = {key: sum(1 for r in found.values() if key in r) for key in REASONS}
-    ids = sorted((cid for cid, r in found.items() if not reason or reason in r), reverse=True)
+    listed = listed_ids(unit, today)
+    counts = {key: len(listed[key]) for key in REASONS}
+    chosen = listed[reason] if reason in listed else set().union(*listed.values())
+    ids = sorted(chosen, reverse=True)
     pages = max(1, -(-len(ids) // PER_PAGE))
     page = min(max(page, 1), pages)
     shown = ids[(page - 1) * PER_PAGE : page * PER_PAGE]
+    found = reasons_for(user, unit, today, shown)  # what each says, for this page only
     cases = {
         c.id: c
         for c in db.session.scalars(
@@ -241,6 +268,23 @@ def warning_list(
         for cid in shown
     ]
     return WarningList(unit, today, counts, len(ids), items, page, pages)
+
+
+def listed_ids(unit: Org, today: date) -> dict[str, set[int]]:
+    """The ids of the unit's cases listed for each reason: one query a reason, ids only (no
+    case objects, no texts); the page then reads what it shows."""
+    committee_ids = list(db.session.scalars(access.committees_in_unit(unit)))
+    owned = Case.committee_id.in_(committee_ids)
+    listed = {
+        key: set(db.session.scalars(select(Case.id).where(owned, condition)))
+        for key, condition in _conditions(today).items()
+    }
+    listed["unperformed"] = set(
+        db.session.scalars(_unperformed_query(owned).with_only_columns(FollowUp.case_id))
+    )
+    for key, key_of, which in CHECKS:
+        listed[key] = set(db.session.scalars(_repeat_ids(owned, key_of, today, which)))
+    return listed
 
 
 # --- 督办 ------------------------------------------------------------------------------------
