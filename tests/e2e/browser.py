@@ -7,6 +7,7 @@ need nothing beyond apt (scripts/system-deps.sh) and work without network access
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from playwright.sync_api import Browser, Playwright
 from werkzeug.serving import make_server
@@ -54,3 +55,42 @@ def acknowledge_rights(page, publicity: str = "private") -> None:
     page.select_option("#rights-publicity", publicity)
     page.click("form[action$='/rights-notice'] button[type=submit]")
     page.wait_for_load_state()
+
+
+# Phone-sized pages: the doors, the desk, the calendar and referrals are used on phones.
+PHONE_WIDTH, LAPTOP_WIDTH = 360, 1366
+
+
+def fits(page) -> None:
+    """Nothing sticks out sideways (a wide table scrolls inside its own box)."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def snap(page, shots: Path, name: str) -> None:
+    """The page fits the phone, and is kept as a picture to look at."""
+    fits(page)
+    page.screenshot(path=str(shots / f"{name}-360.png"), full_page=True)
+
+
+def both_widths(page, shots: Path, name: str) -> None:
+    """The page on a phone (it must fit) and on a laptop, both kept as pictures."""
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})
+    snap(page, shots, name)
+    page.set_viewport_size({"width": LAPTOP_WIDTH, "height": 900})
+    page.screenshot(path=str(shots / f"{name}-1366.png"), full_page=True)
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})
+
+
+def phone(browser: Browser, live: LiveServer, username: str | None = None):
+    """A phone-sized browser context, logged in as `username` when given."""
+    context = browser.new_context(
+        viewport={"width": PHONE_WIDTH, "height": 740}, locale="zh-CN", base_url=live.url
+    )
+    page = context.new_page()
+    if username:
+        page.goto("/login")
+        page.fill("#username", username)
+        page.fill("#password", "secret123")
+        page.click("main button[type=submit]")
+        page.wait_for_url(lambda url: "/login" not in url)
+    return context, page

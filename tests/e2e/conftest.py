@@ -1,5 +1,8 @@
 """Browser fixtures: one chromium for the session, the app served live for each test."""
 
+import os
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -42,3 +45,11 @@ def page_as(browser, live):
     yield _open
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where the screenshots go: SCREENSHOT_DIR to keep and look at them, else a temp folder."""
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

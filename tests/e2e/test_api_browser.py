@@ -4,9 +4,7 @@ case to 东街, which director1 finds in the list and accepts; the reference pag
 the vendored Swagger UI under the strict CSP. SCREENSHOT_DIR keeps the pictures."""
 
 import json
-import os
 import urllib.request
-from pathlib import Path
 
 import pytest
 from apiclient import referral
@@ -16,13 +14,6 @@ from mediation.extensions import db
 from mediation.models import ApiOutbox, Case, CaseStatus
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_admin_registers_a_court_and_its_referral_reaches_the_director(world, page_as, live, shots):

@@ -3,12 +3,10 @@ application, schedules its first session, sees it on the week and month calendar
 the 调解通知书; the resident's lookup then shows the new status and the first session.
 Pictures in SCREENSHOT_DIR."""
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from browser import acknowledge_rights
+from browser import acknowledge_rights, both_widths, phone
 from sqlalchemy import select
 
 from mediation.channels import service as channels
@@ -17,42 +15,6 @@ from mediation.models import Appointment, Case, CaseStatus, GeneratedDocument
 from mediation.models.base import local_today
 
 pytestmark = pytest.mark.e2e
-
-PHONE_WIDTH, LAPTOP_WIDTH = 360, 1366
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
-
-
-def both_widths(page, shots: Path, name: str) -> None:
-    page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})
-    fits(page)
-    page.screenshot(path=str(shots / f"{name}-360.png"), full_page=True)
-    page.set_viewport_size({"width": LAPTOP_WIDTH, "height": 900})
-    page.screenshot(path=str(shots / f"{name}-1366.png"), full_page=True)
-    page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})
-
-
-def phone(browser, live, username=None):
-    context = browser.new_context(
-        viewport={"width": PHONE_WIDTH, "height": 740}, locale="zh-CN", base_url=live.url
-    )
-    page = context.new_page()
-    if username:
-        page.goto("/login")
-        page.fill("#username", username)
-        page.fill("#password", "secret123")
-        page.click("main button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
-    return context, page
 
 
 def apply_online(world) -> str:

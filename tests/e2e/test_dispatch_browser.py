@@ -3,45 +3,14 @@ dispute at the 城关镇 司法所 desk and dispatches it to 东街, presses the
 sees who dispatched it, accepts it and ends it, and auditor1 sees the outcome, records the
 one reply to the source and prints it. SCREENSHOT_DIR keeps the pictures."""
 
-import os
-from pathlib import Path
-
 import pytest
-from browser import acknowledge_rights
+from browser import acknowledge_rights, phone, snap
 from sqlalchemy import select
 
 from mediation.extensions import db
 from mediation.models import CaseStatus, DeskEntry
 
 pytestmark = pytest.mark.e2e
-
-PHONE_WIDTH = 360
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def phone(browser, live, username):
-    context = browser.new_context(
-        viewport={"width": PHONE_WIDTH, "height": 740}, locale="zh-CN", base_url=live.url
-    )
-    page = context.new_page()
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", "secret123")
-    page.click("main button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    return context, page
-
-
-def snap(page, shots: Path, name: str) -> None:
-    """Nothing sticks out sideways on the phone; the picture is kept."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
-    page.screenshot(path=str(shots / f"desk-{name}-360.png"), full_page=True)
 
 
 def test_auditor_registers_dispatches_follows_and_replies_on_a_phone(world, browser, live, shots):
@@ -63,7 +32,7 @@ def test_auditor_registers_dispatches_follows_and_replies_on_a_phone(world, brow
         main = desk.locator("main").inner_text()
         assert "请填写当事人姓名或名称。" in main
         assert desk.locator("#summary").input_value() == "楼上卫生间漏水，楼下天花板发霉。"
-        snap(desk, shots, "register-refused")
+        snap(desk, shots, "desk-register-refused")
         desk.fill("#parties-1-name", "李四")
         desk.click("button[name=save]")
         desk.wait_for_url("**/desk/*")
@@ -71,7 +40,7 @@ def test_auditor_registers_dispatches_follows_and_replies_on_a_phone(world, brow
         selected = desk.locator("#committee_id option:checked").inner_text()
         assert selected == "东街社区人民调解委员会"  # suggested from the place
         desk.fill("#instructions", "请尽快调处，结果报司法所。")
-        snap(desk, shots, "registered")
+        snap(desk, shots, "desk-registered")
         desk.click("form[action$='/dispatch'] button[type=submit]")
         desk.wait_for_load_state()
         assert "已交办" in desk.locator("main").inner_text()
@@ -83,17 +52,17 @@ def test_auditor_registers_dispatches_follows_and_replies_on_a_phone(world, brow
         desk.click("form[action$='/remind'] button[type=submit]")
         desk.wait_for_load_state()
         assert "已催办" in desk.locator("main").inner_text()
-        snap(desk, shots, "dispatched")
+        snap(desk, shots, "desk-dispatched")
 
         board.goto("/todo")
         assert "当事人情绪激动，请本周内受理。" in board.locator("main").inner_text()
         board.goto("/cases")
         assert "城关镇司法所交办" in board.locator("main").inner_text()
-        snap(board, shots, "committee-list")
+        snap(board, shots, "desk-committee-list")
         board.click(f"text={case.number}")
         facts = board.locator("[data-dispatched]").inner_text()
         assert "城关审核（城关镇司法所）" in facts and "请尽快调处" in facts
-        snap(board, shots, "committee-case")
+        snap(board, shots, "desk-committee-case")
         acknowledge_rights(board)
         board.click("button:has-text('受理')")
         assert "已受理" in board.locator("main").inner_text()
@@ -107,13 +76,13 @@ def test_auditor_registers_dispatches_follows_and_replies_on_a_phone(world, brow
 
         desk.goto("/desk/?show=reply")
         assert entry.number in desk.locator("main").inner_text()
-        snap(desk, shots, "list-reply-due")
+        snap(desk, shots, "desk-list-reply-due")
         desk.click(f"text={entry.number}")
         outcome = desk.locator("[data-outcome]").inner_text()
         assert "调解已终止" in outcome and "被申请人明确表示不愿调解" in outcome
         assert "被申请人明确表示不愿调解" in desk.locator("#text").input_value()
         desk.select_option("#how", "电话告知")
-        snap(desk, shots, "outcome")
+        snap(desk, shots, "desk-outcome")
         desk.click("form[action$='/reply'] button[type=submit]")
         desk.wait_for_load_state()
         assert "已记录答复" in desk.locator("main").inner_text()
@@ -121,7 +90,7 @@ def test_auditor_registers_dispatches_follows_and_replies_on_a_phone(world, brow
         letter = desk.locator(".reply-letter").inner_text()
         assert "矛盾纠纷办理结果答复书" in letter and case.number in letter
         assert "被申请人明确表示不愿调解" in letter
-        snap(desk, shots, "reply-letter")
+        snap(desk, shots, "desk-reply-letter")
     finally:
         office.close()
         committee.close()

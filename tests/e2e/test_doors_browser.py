@@ -3,11 +3,8 @@ the home page, applies to 东街, director1 accepts it and the resident's page s
 files a report that becomes a case and a 零上报, and sees what became of them. Every page is
 also drawn at 1366 px (SCREENSHOT_DIR keeps the pictures)."""
 
-import os
-from pathlib import Path
-
 import pytest
-from browser import acknowledge_rights
+from browser import acknowledge_rights, both_widths, phone
 from sqlalchemy import select
 
 from mediation.extensions import db
@@ -15,43 +12,6 @@ from mediation.grid import service as grids
 from mediation.models import Case, CaseStatus, OnlineApplication
 
 pytestmark = pytest.mark.e2e
-
-PHONE_WIDTH, LAPTOP_WIDTH = 360, 1366
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def fits(page) -> None:
-    """Nothing sticks out sideways on the phone (the matrix scrolls inside its own box)."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
-
-
-def both_widths(page, shots: Path, name: str) -> None:
-    page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})
-    fits(page)
-    page.screenshot(path=str(shots / f"{name}-360.png"), full_page=True)
-    page.set_viewport_size({"width": LAPTOP_WIDTH, "height": 900})
-    page.screenshot(path=str(shots / f"{name}-1366.png"), full_page=True)
-    page.set_viewport_size({"width": PHONE_WIDTH, "height": 740})
-
-
-def phone(browser, live, username=None):
-    context = browser.new_context(
-        viewport={"width": PHONE_WIDTH, "height": 740}, locale="zh-CN", base_url=live.url
-    )
-    page = context.new_page()
-    if username:
-        page.goto("/login")
-        page.fill("#username", username)
-        page.fill("#password", "secret123")
-        page.click("main button[type=submit]")
-        page.wait_for_url(lambda url: "/login" not in url)
-    return context, page
 
 
 def test_resident_applies_on_a_phone_and_follows_the_acceptance(world, browser, live, shots):

@@ -3,14 +3,13 @@ referred, mediates it to its end (调解终止), prints the 反馈函 and reads 
 sending, and finds the case in the list for the court's 协调 meeting. SCREENSHOT_DIR keeps
 the pictures."""
 
-import os
 import re
 import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from browser import acknowledge_rights
+from browser import acknowledge_rights, snap
 
 from mediation.extensions import db
 from mediation.models import Case, CaseStatus, FeedbackMethod
@@ -22,19 +21,6 @@ pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 360, "height": 740}
 NUMBER = "（2026）示0102民诉前调456号"
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def snap(page, shots: Path, name: str) -> None:
-    """Nothing sticks out sideways on the phone; the whole page is kept as a picture."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
-    page.screenshot(path=str(shots / f"referrals-{name}-360.png"), full_page=True)
 
 
 def test_director_registers_a_court_referral_ends_it_and_feeds_back(world, page_as, shots):
@@ -58,7 +44,7 @@ def test_director_registers_a_court_referral_ends_it_and_feeds_back(world, page_
     page.wait_for_load_state()
     assert "委派、移交的案件请填写对方的文号或案号。" in page.content()
     assert page.input_value("#summary") == "装修合同尾款争议，法院立案前委派调解。"
-    snap(page, shots, "intake-refused")
+    snap(page, shots, "referrals-intake-refused")
     page.fill("#source_detail", "城关人民法院")
     page.fill("#reference_number", NUMBER)
     page.fill("#referred_on", (local_today() - timedelta(days=2)).isoformat())
@@ -100,7 +86,7 @@ def test_director_registers_a_court_referral_ends_it_and_feeds_back(world, page_
                  "被申请人坚持不同意支付尾款，调解不成。"):  # fmt: skip
         assert part in text, part
     page.locator("#referral").scroll_into_view_if_needed()
-    snap(page, shots, "case-owed")
+    snap(page, shots, "referrals-case-owed")
 
     # The sending recorded: a refusal first (no way chosen), by its field.
     page.click("#referral summary:has-text('登记反馈函送出')")
@@ -116,7 +102,7 @@ def test_director_registers_a_court_referral_ends_it_and_feeds_back(world, page_
     assert "已反馈" in panel and "邮寄" in panel
     assert "向委派/移交单位反馈" in page.locator(".timeline").inner_text()
     page.locator("#referral").scroll_into_view_if_needed()
-    snap(page, shots, "case-sent")
+    snap(page, shots, "referrals-case-sent")
     db.session.expire_all()
     case = db.session.get(Case, case.id)
     assert case.status == CaseStatus.TERMINATED
@@ -125,7 +111,7 @@ def test_director_registers_a_court_referral_ends_it_and_feeds_back(world, page_
     # The court's list for the 协调 meeting links the case.
     page.goto("/referrals?body=城关人民法院")
     assert NUMBER in page.content() and "已反馈" not in page.locator("main h1").inner_text()
-    snap(page, shots, "list")
+    snap(page, shots, "referrals-list")
     page.click(f"text={case.number}")
     page.wait_for_url(re.compile(rf".*/cases/{case.id}#referral$"))
     assert page.url.startswith(case_url)
