@@ -2,6 +2,7 @@
 as a PDF, storing it immutably as a new version, the signed scan of a version, the case file
 (卷宗) and the public verification of a code or of a PDF someone holds."""
 
+import base64
 import hashlib
 import io
 import re
@@ -38,7 +39,8 @@ from mediation.models import (
 )
 from mediation.models.base import LOCAL_TZ, utcnow
 from mediation.privacy import public_name
-from mediation.records.attachments import attachment_path, sniff, store_file, upload_folder
+from mediation.records.attachments import sniff, store_file
+from mediation.storage import Missing, storage
 from mediation.workflow import WorkflowError
 
 K = DocumentKind
@@ -164,12 +166,9 @@ def _today() -> date:
     return utcnow().astimezone(LOCAL_TZ).date()
 
 
-def document_path(document: GeneratedDocument) -> Path:
-    return upload_folder() / document.sha256[:2] / document.sha256
-
-
 def read_document(document: GeneratedDocument) -> bytes:
-    return document_path(document).read_bytes()
+    """The stored PDF of a document version, as issued (from the configured storage)."""
+    return storage().get(document.sha256)
 
 
 def _store(pdf: bytes) -> str:
@@ -342,10 +341,19 @@ class Bound:
     anchor: str
     title: str
     note: str
-    path: Path
+    key: str  # the stored file's SHA-256 (mediation/storage.py)
     is_pdf: bool
     pages: int  # pages it takes in the case file
     caption: str = ""  # printed above an image
+    content_type: str = "application/pdf"
+
+    def data(self) -> bytes:
+        return storage().get(self.key)
+
+    def src(self) -> str:
+        """An image's bytes as a data: URI, for the case file's page (the renderer fetches
+        nothing but fonts and data)."""
+        return f"data:{self.content_type};base64,{base64.b64encode(self.data()).decode()}"
 
 
 def retention_period(case: Case) -> str:
@@ -379,19 +387,21 @@ def _rights_notice_kinds() -> set[DocumentKind]:
 
 
 def _attachment_item(attachment: Attachment, title: str, note: str) -> Bound | None:
-    path = attachment_path(attachment)
-    if not path.exists():
+    key = attachment.sha256
+    try:
+        data = storage().get(key)
+    except Missing:
         return None
     anchor = f"att-{attachment.id}"
     name = attachment.original_name
     caption = title if name in title else f"{title}（{name}）"
     if attachment.content_type != "application/pdf":
-        return Bound(anchor, title, note, path, False, 1, caption)
+        return Bound(anchor, title, note, key, False, 1, caption, attachment.content_type)
     try:
-        pages = len(PdfReader(path).pages)
+        pages = len(PdfReader(io.BytesIO(data)).pages)
     except Exception:  # an unreadable PDF is listed, not bound in
         pages = 0
-    return Bound(anchor, title, note or f"{pages}页", path, True, pages)
+    return Bound(anchor, title, note or f"{pages}页", key, True, pages)
 
 
 def _document_item(document: GeneratedDocument, title: str) -> Bound | None:
@@ -400,7 +410,7 @@ def _document_item(document: GeneratedDocument, title: str) -> Bound | None:
         return _attachment_item(document.signed_attachment, title, note)
     anchor = f"doc-{document.id}"
     note = f"第{document.version}版"
-    return Bound(anchor, title, note, document_path(document), True, document.pages)
+    return Bound(anchor, title, note, document.sha256, True, document.pages)
 
 
 def bound_items(case: Case, user: User) -> list[Bound]:
@@ -490,7 +500,7 @@ def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
         mediators=[m.user.name for m in case.mediators if m.removed_at is None]
         or [m.user.name for m in case.mediators],
     )  # fmt: skip
-    pdf = render_pdf(html, base_url=upload_folder(), pdf_variant=CASE_FILE_VARIANT)
+    pdf = render_pdf(html, pdf_variant=CASE_FILE_VARIANT)
     reader = PdfReader(io.BytesIO(pdf))
     pdf_items = [i for i in items if i.is_pdf and i.pages]
     if not pdf_items:
@@ -500,7 +510,7 @@ def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
     placeholders = _placeholder_pages(reader)
     for item in pdf_items:
         first_page = placeholders[item.anchor]
-        for n, page in enumerate(PdfReader(item.path).pages):
+        for n, page in enumerate(PdfReader(io.BytesIO(item.data())).pages):
             # Only the page's drawing is bound: links and other annotations of a scan
             # (uploaded before uploads were cleaned, say) have no place in the archive.
             if "/Annots" in page:

@@ -9,6 +9,7 @@ from mediation.models.agreement import (
 )
 from mediation.models.audit import AdminEvent, AuditHead, CaseEvent, SecurityEvent
 from mediation.models.base import Base
+from mediation.models.blob import Blob
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
 from mediation.models.channel import Grid, GridPhoto, GridReport, OnlineApplication
 from mediation.models.document import DocumentKind, GeneratedDocument
@@ -76,6 +77,7 @@ __all__ = [
     "AttachmentKind",
     "AuditHead",
     "Base",
+    "Blob",
     "Case",
     "CaseEvent",
     "CaseMediator",
