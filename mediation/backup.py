@@ -109,6 +109,7 @@ def _add(archive: tarfile.TarFile, name: str, handle, size: int) -> None:
 def backup(path: str) -> dict:
     """Write the archive to `path` (created 0600; an existing file is refused). Returns the
     manifest. One repeatable-read snapshot on PostgreSQL, so tables agree with each other."""
+    db.session.rollback()  # a snapshot of its own, begun by the statement below
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -179,11 +180,18 @@ def _self_parent_first(table: Table, rows: list[dict]) -> list[dict]:
     return ordered
 
 
+def _member(archive: tarfile.TarFile, name: str):
+    try:
+        found = archive.extractfile(name)
+    except KeyError:
+        found = None
+    if found is None:
+        raise RestoreRefused(f"备份文件不完整：缺少 {name}。")
+    return found
+
+
 def _read_manifest(archive: tarfile.TarFile) -> dict:
-    member = archive.extractfile("manifest.json")
-    if member is None:
-        raise RestoreRefused("备份文件不完整：缺少 manifest.json。")
-    manifest = json.load(member)
+    manifest = json.load(_member(archive, "manifest.json"))
     if manifest.get("format") != FORMAT:
         raise RestoreRefused(f"备份文件格式 {manifest.get('format')} 不是本版本能恢复的格式。")
     return manifest
@@ -193,42 +201,52 @@ def restore(path: str, *, force: bool = False) -> dict:
     """Load the archive at `path` into this (migrated) database and storage, in one
     transaction. Refused when the database holds data, unless `force` (then everything in
     it is replaced), or when the archive was made at another schema revision."""
-    with tarfile.open(path, mode="r:gz") as archive:
-        manifest = _read_manifest(archive)
-        revision = _revision()
-        if manifest["revision"] != revision:
+    try:
+        with tarfile.open(path, mode="r:gz") as archive:
+            manifest = _restore(archive, force)
+    except (tarfile.TarError, EOFError, OSError, ValueError) as error:
+        db.session.rollback()
+        raise RestoreRefused(f"{path} 不是完整的 flask backup 备份文件：{error}") from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    return manifest
+
+
+def _restore(archive: tarfile.TarFile, force: bool) -> dict:
+    manifest = _read_manifest(archive)
+    revision = _revision()
+    if manifest["revision"] != revision:
+        raise RestoreRefused(
+            f"备份的数据库版本（{manifest['revision']}）与当前数据库（{revision}）不同："
+            "请先用同一版本的程序执行 flask db upgrade 后再恢复。"
+        )
+    if not is_empty():
+        if not force:
             raise RestoreRefused(
-                f"备份的数据库版本（{manifest['revision']}）与当前数据库（{revision}）不同："
-                "请先用同一版本的程序执行 flask db upgrade 后再恢复。"
+                "当前数据库中已有数据，恢复将覆盖全部现有数据。确需覆盖时请加 --force。"
             )
-        if not is_empty():
-            if not force:
-                raise RestoreRefused(
-                    "当前数据库中已有数据，恢复将覆盖全部现有数据。确需覆盖时请加 --force。"
-                )
-            for table in reversed(_tables()):
-                db.session.execute(delete(table))
-        else:
-            db.session.execute(delete(Base.metadata.tables["audit_head"]))
-        store = storage()
-        for member in archive:
-            if not member.name.startswith("files/"):
-                continue
-            data = archive.extractfile(member).read()
-            if digest(data) != member.name.removeprefix("files/"):
-                raise RestoreRefused(f"备份中的文件 {member.name} 已损坏（SHA-256 不符）。")
-            store.put(data)
-        for table in _tables():
-            _load_table(archive, table)
-        _reset_sequences()
-        db.session.commit()
+        for table in reversed(_tables()):
+            db.session.execute(delete(table))
+    else:
+        db.session.execute(delete(Base.metadata.tables["audit_head"]))
+    store = storage()
+    for member in archive:
+        if not member.name.startswith("files/"):
+            continue
+        data = archive.extractfile(member).read()
+        if digest(data) != member.name.removeprefix("files/"):
+            raise RestoreRefused(f"备份中的文件 {member.name} 已损坏（SHA-256 不符）。")
+        store.put(data)
+    for table in _tables():
+        _load_table(archive, table)
+    _reset_sequences()
+    db.session.commit()
     return manifest
 
 
 def _load_table(archive: tarfile.TarFile, table: Table) -> None:
-    member = archive.extractfile(f"tables/{table.name}.jsonl")
-    if member is None:
-        raise RestoreRefused(f"备份文件不完整：缺少表 {table.name}。")
+    member = _member(archive, f"tables/{table.name}.jsonl")
     columns = {c.name for c in table.columns}
     self_referring = any(fk.column.table is table for fk in table.foreign_keys)
     batch: list[dict] = []

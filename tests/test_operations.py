@@ -4,21 +4,31 @@ access log, and `flask backup` / `flask restore` round-tripping the demo county.
 import hashlib
 import io
 import logging
-import os
 import stat
 
-import psycopg
 import pytest
 from conftest import TEST_CONFIG, Client
+from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from test_servers import drop_database, new_database
+from werkzeug.datastructures import FileStorage
 
 from mediation import create_app, demo
 from mediation.audit.chain import verify
 from mediation.documents import service as documents
 from mediation.extensions import db
-from mediation.models import Attachment, Blob, Case, DocumentKind, GeneratedDocument, UserSession
+from mediation.models import (
+    Attachment,
+    AttachmentKind,
+    Blob,
+    Case,
+    DocumentKind,
+    GeneratedDocument,
+    UserSession,
+)
+from mediation.records.attachments import read_file, store_attachment
 from mediation.storage import DatabaseStorage, FolderStorage, Missing, storage
 
 from test_documents import working_case
@@ -154,17 +164,14 @@ def test_an_anonymous_request_is_logged_without_a_user(client, caplog):
 # --- Backup and restore ----------------------------------------------------------------------
 
 
-def _second_database(app, tmp_path) -> str:
+def _second_database(app, tmp_path, request) -> str:
     """An empty database of the same kind as the app's, for the restore."""
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite":
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if make_url(url).get_backend_name() == "sqlite":
         return f"sqlite:///{tmp_path / 'restored.db'}"
-    name = f"mediation_restore_{os.getpid()}"
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
-    return url.set(database=name).render_as_string(hide_password=False)
+    created = new_database(url, "mediation_restore")
+    request.addfinalizer(lambda: drop_database(created))
+    return created
 
 
 def _restored_app(url: str, tmp_path, storage_name: str, **config):
@@ -182,7 +189,7 @@ def _restored_app(url: str, tmp_path, storage_name: str, **config):
     return other
 
 
-def test_backup_and_restore_round_trip_the_demo_county(app, tmp_path):
+def test_backup_and_restore_round_trip_the_demo_county(app, tmp_path, request):
     """Backup on one database, restore into an empty one (into the database storage, to
     show a restore also moves the files): every row back, every document's bytes matching its
     hash, the audit chain verified, and a second restore refused unless forced."""
@@ -199,7 +206,7 @@ def test_backup_and_restore_round_trip_the_demo_county(app, tmp_path):
     again = app.test_cli_runner().invoke(args=["backup", str(archive)])
     assert again.exit_code != 0 and "已存在" in again.output
 
-    other = _restored_app(_second_database(app, tmp_path), tmp_path, "database")
+    other = _restored_app(_second_database(app, tmp_path, request), tmp_path, "database")
     with other.app_context():
         from flask_migrate import upgrade
 
@@ -235,13 +242,13 @@ def test_backup_and_restore_round_trip_the_demo_county(app, tmp_path):
         db.engine.dispose()
 
 
-def test_restore_under_another_audit_key_does_not_verify(app, tmp_path):
+def test_restore_under_another_audit_key_does_not_verify(app, tmp_path, request):
     """The key is not in the backup: restored under another key, the trail does not verify."""
     demo.seed()
     archive = tmp_path / "county.backup"
     assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
     other = _restored_app(
-        _second_database(app, tmp_path),
+        _second_database(app, tmp_path, request),
         tmp_path,
         "folder",
         AUDIT_KEY="another-audit-key-0123456789abcdef012345",
@@ -254,5 +261,47 @@ def test_restore_under_another_audit_key_does_not_verify(app, tmp_path):
         assert runner.invoke(args=["restore", str(archive)]).exit_code == 0
         result = runner.invoke(args=["audit-verify"])
         assert result.exit_code != 0 and "审计记录校验未通过" in result.output
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_sqlite_backup_restores_into_postgresql(app, world, pg_url, tmp_path, request):
+    """Portable: rows go through the models' types, so SQLite's backup loads into PostgreSQL
+    (an image upload and a document included) and its audit trail verifies there."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the other direction is the same code; one crossing is enough")
+    case = working_case(world)
+    printed = documents.generate_document(
+        case, world["mediator1"], DocumentKind.AGREEMENT, case.agreement.id
+    )
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(photo, "PNG")
+    upload = FileStorage(io.BytesIO(photo.getvalue()), "现场.png")
+    attachment = store_attachment(case, world["mediator1"], upload, AttachmentKind.PHOTO)
+    amount, image, attachment_id = (
+        case.agreement.terms[0].amount,
+        read_file(attachment),
+        attachment.id,
+    )
+    case_id = case.id
+    document_id, generated_at, code = printed.id, printed.generated_at, printed.code
+    archive = tmp_path / "sqlite.backup"
+    assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
+    other = _restored_app(new_database(pg_url, "mediation_restore"), tmp_path, "database")
+    request.addfinalizer(lambda: drop_database(other.config["SQLALCHEMY_DATABASE_URI"]))
+    with other.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        result = other.test_cli_runner().invoke(args=["restore", str(archive)])
+        assert result.exit_code == 0, result.output
+        assert db.engine.dialect.name == "postgresql"
+        restored = db.session.get(GeneratedDocument, document_id)
+        assert restored.generated_at == generated_at and restored.code == code
+        assert hashlib.sha256(documents.read_document(restored)).hexdigest() == restored.sha256
+        kept = db.session.get(Attachment, attachment_id)
+        assert storage().get(kept.sha256) == image and kept.content_type == "image/png"
+        assert db.session.get(Case, case_id).agreement.terms[0].amount == amount
+        assert verify() == []
         db.session.remove()
         db.engine.dispose()

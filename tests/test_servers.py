@@ -4,8 +4,10 @@ storage. A document made through one downloads and verifies through the other, a
 through one is valid on the other, and a server killed with SIGKILL in the middle of saves
 loses no acknowledged change and leaves nothing half-written."""
 
+import contextlib
 import hashlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -91,18 +93,36 @@ class Served:
                 self.kill()
 
 
+def new_database(pg_url: str, prefix: str) -> str:
+    """A new, empty PostgreSQL database on the tests' server; its SQLAlchemy URL."""
+    url = make_url(pg_url)
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(_plain(url), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop it, waiting a bounded time: DROP DATABASE waits for every backend of the server
+    to acknowledge (PostgreSQL 15), and a busy neighbour on a shared server must not hang
+    the test. A database left behind is named by its process and dropped by hand."""
+    url = make_url(url)
+    with psycopg.connect(_plain(url.set(database="postgres")), autocommit=True) as conn:
+        conn.execute("SET statement_timeout = '20s'")
+        with contextlib.suppress(psycopg.errors.QueryCanceled):
+            conn.execute(f"DROP DATABASE IF EXISTS {url.database} WITH (FORCE)")
+
+
+def _plain(url) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def shared_db(pg_url, tmp_path):
     """A fresh PostgreSQL database, migrated, with the test world, and the test's own app
     on it (the database storage; the first server's checkpoint file, so verification
     compares with what the servers wrote after their commits)."""
-    url = make_url(pg_url)
-    name = f"mediation_servers_{os.getpid()}"
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    shared = url.set(database=name).render_as_string(hide_password=False)
+    shared = new_database(pg_url, "mediation_servers")
     app = create_app(
         {
             **TEST_CONFIG,
@@ -120,8 +140,7 @@ def shared_db(pg_url, tmp_path):
         yield shared, world
         db.session.remove()
         db.engine.dispose()
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    drop_database(shared)
 
 
 @pytest.fixture
