@@ -50,7 +50,7 @@ def _encode(value, column):
     if value is None:
         return None
     if isinstance(value, enum.Enum):  # before str: the labelled enums are str enums
-        return value.name
+        return {"$enum": value.value}
     if isinstance(column.type, JSON):  # kept as it is, whatever keys its objects have
         return {"$json": value}
     if isinstance(value, datetime):
@@ -78,9 +78,12 @@ DECODERS = {
 }
 
 
-def _decode(value):
+def _decode(value, column):
     if isinstance(value, dict) and len(value) == 1:
         ((tag, raw),) = value.items()
+        if tag == "$enum":  # back to the member: whether the column stores names or values
+            kind = getattr(column.type, "enum_class", None)
+            return kind(raw) if kind is not None else raw
         if tag in DECODERS:
             return DECODERS[tag](raw)
     return value
@@ -247,10 +250,13 @@ def _restore(archive: tarfile.TarFile, force: bool) -> dict:
 
 def _load_table(archive: tarfile.TarFile, table: Table) -> None:
     member = _member(archive, f"tables/{table.name}.jsonl")
-    columns = {c.name for c in table.columns}
+    columns = {c.name: c for c in table.columns}
     self_referring = any(fk.column.table is table for fk in table.foreign_keys)
     batch: list[dict] = []
-    rows = ({k: _decode(v) for k, v in json.loads(line).items() if k in columns} for line in member)
+    rows = (
+        {k: _decode(v, columns[k]) for k, v in json.loads(line).items() if k in columns}
+        for line in member
+    )
     if self_referring:
         rows = iter(_self_parent_first(table, list(rows)))
     for row in rows:
