@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 export FLASK_APP := mediation
 
-.PHONY: run serve test lint bench clean venv system-deps system-deps-runtime
+.PHONY: run serve serve-waitress test lint bench clean venv system-deps system-deps-runtime
 
 # wildcard: the package metadata may not exist yet in a fresh checkout, and a missing
 # prerequisite would otherwise stop make with "No rule to make target".
@@ -34,16 +34,28 @@ run: system-deps-runtime venv
 	$(BIN)/flask seed-demo
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-# Production: migrate, then serve with waitress (a production WSGI server, pure Python) on
-# HOST:PORT. Settings come from the environment (README: Configuration); no demo data.
-# Always production: it refuses to start without a SECRET_KEY of at least 32 bytes, and its
-# session cookies are Secure (serve it behind HTTPS).
+# Production: migrate, then serve on HOST:PORT. Settings come from the environment (README:
+# Configuration); no demo data. Always production: it refuses to start without a SECRET_KEY
+# of at least 32 bytes, and its session cookies are Secure (serve it behind HTTPS).
+# On Linux: gunicorn workers (gunicorn.conf.py; WEB_CONCURRENCY workers, default cores + 1);
+# on Windows, or with `make serve-waitress`: waitress (pure Python), THREADS threads. The
+# limits of both (timeouts, recycling, connections) are in mediation/serving.py.
 HOST ?= 127.0.0.1
 THREADS ?= 8
+export HOST PORT THREADS
+ifeq ($(OS),Windows_NT)
+serve: serve-waitress
+else
 serve: export MEDIATION_ENV := production
 serve: system-deps-runtime venv
 	$(BIN)/flask db upgrade
-	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=$(THREADS) --call mediation:create_app
+	$(BIN)/gunicorn -c gunicorn.conf.py
+endif
+
+serve-waitress: export MEDIATION_ENV := production
+serve-waitress: system-deps-runtime venv
+	$(BIN)/flask db upgrade
+	$(BIN)/python -m mediation.serving
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist); each has its own databases, its
 # own browser and its own ports, so they never share state. TEST_WORKERS=0 runs it in one.

@@ -1,5 +1,6 @@
 """人民调解案件管理系统: the Flask application factory."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        # INSTANCE_PATH: each app server of several keeps its local files in its own folder.
+        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
@@ -59,10 +61,14 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     db.init_app(app)
+    from mediation import operations, storage
+
+    storage.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     _setup_sqlite(app)
+    operations.init_app(app)  # first: its clock starts before any other work of a request
     _setup_login(app)
 
     from mediation import cli, filters, security_headers, submissions

@@ -14,6 +14,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_verify)
     app.cli.add_command(audit_report)
     app.cli.add_command(api_deliver)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("seed-demo")
@@ -117,3 +119,39 @@ def api_deliver(once: bool, interval: float) -> None:
         if once:
             return
         time.sleep(interval)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup_command(path: str) -> None:
+    """Write the database and every stored file to PATH (a new file, readable by its owner
+    only: it holds the parties' personal data). AUDIT_KEY is not in it: keep the key apart."""
+    from mediation.backup import backup
+
+    try:
+        manifest = backup(path)
+    except FileExistsError:
+        raise click.ClickException(f"{path} 已存在：备份不覆盖已有文件，请换一个文件名。") from None
+    rows = sum(manifest["tables"].values())
+    click.echo(
+        f"已备份到 {path}：{len(manifest['tables'])} 张表 {rows} 行，文件 {manifest['files']} 个。"
+    )
+    click.echo("备份含当事人个人信息，请加密保管；恢复时需要同一个 AUDIT_KEY 才能通过审计校验。")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="数据库中已有数据时，用备份覆盖全部现有数据。")
+def restore_command(path: str, force: bool) -> None:
+    """Load a backup written by `flask backup` into this database (migrated to the same
+    revision with `flask db upgrade`) and this storage. Refuses a database holding data
+    unless --force. Run `flask audit-verify` afterwards (it needs the same AUDIT_KEY)."""
+    from mediation.backup import RestoreRefused, restore
+
+    try:
+        manifest = restore(path, force=force)
+    except RestoreRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    rows = sum(manifest["tables"].values())
+    click.echo(f"已从 {path} 恢复：{rows} 行，文件 {manifest['files']} 个。")
+    click.echo("请执行 flask audit-verify 核对审计记录（需要与备份时相同的 AUDIT_KEY）。")

@@ -51,6 +51,9 @@ class Config:
     CASE_COUNT_LIMIT = 1000
     # Uploads (evidence, photos, signed scans): where they live and how large they may be.
     UPLOAD_FOLDER: str | None = None  # default: instance/uploads
+    # Where uploads and generated documents are kept (mediation/storage.py): "folder" (under
+    # UPLOAD_FOLDER, one server) or "database" (the blobs table, shared by several servers).
+    STORAGE = "folder"
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024
     # Where residents reach the verification page, printed (as a QR code) on every PDF. Set it
     # when mediators use an address residents cannot reach (an intranet host); unset, a PDF
@@ -89,6 +92,7 @@ ENV_SETTINGS = {
     "CASES_PER_PAGE": int,
     "CASE_COUNT_LIMIT": int,
     "UPLOAD_FOLDER": str,
+    "STORAGE": lambda raw: raw.strip().lower(),
     "PUBLIC_BASE_URL": str,
     "MAX_UPLOAD_BYTES": int,
     "PROXY_COUNT": int,

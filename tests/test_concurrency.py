@@ -27,7 +27,7 @@ from mediation.models import (
     SessionRecord,
 )
 from mediation.models.base import local_today
-from mediation.records.attachments import attachment_path
+from mediation.records.attachments import read_file
 
 from factories import make_case
 from htmlform import form_values
@@ -252,7 +252,7 @@ def test_simultaneous_uploads_and_document_generation(world, server):
     assert count(Attachment) == 6
     assert events(case.id, EventKind.ATTACHMENT) == 6
     for attachment in db.session.scalars(select(Attachment)):
-        data = attachment_path(attachment).read_bytes()
+        data = read_file(attachment)
         assert hashlib.sha256(data).hexdigest() == attachment.sha256
     # Three people generating the same document of the case at once: consecutive
     # versions, or a 409 for one that lost a race after its retries; never a 500.

@@ -24,7 +24,7 @@ from mediation.models import (
 )
 from mediation.models.base import frozen_time, utcnow
 from mediation.portal import service as portal
-from mediation.records.attachments import attachment_path
+from mediation.records.attachments import read_file
 
 from factories import ID_FEMALE, ID_MALE, make_case
 from test_documents import RESPONDENT, working_case
@@ -292,7 +292,7 @@ def test_the_signed_agreement_stays_current_when_printed_again(world, client):
     assert look_up(client, case.number, ID_MALE[-6:]).status_code == 302
     assert "下载签字盖章件" in client.get("/portal/case").get_data(as_text=True)
     got = client.get(f"/portal/documents/{first.id}/signed")
-    stored = attachment_path(first.signed_attachment).read_bytes()
+    stored = read_file(first.signed_attachment)
     assert got.status_code == 200 and got.data == stored and got.data.startswith(b"%PDF-")
     assert "attachment" in got.headers["Content-Disposition"]
     # A signed v2 takes over; then v1 says a later version exists.

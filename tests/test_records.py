@@ -15,7 +15,7 @@ from mediation.extensions import db
 from mediation.models import Attachment, Case, CaseStatus, EventKind, SessionRecord
 from mediation.models.base import LOCAL_TZ, utcnow
 from mediation.records import service as records
-from mediation.records.attachments import attachment_path
+from mediation.records.attachments import read_file
 
 from factories import make_case
 from htmlform import form_values
@@ -284,7 +284,7 @@ def test_an_uploaded_file_downloads_as_the_same_bytes_never_inline(
     assert attachment.session_record_id == record.id and attachment.content_type == content_type
     response = c.get(f"/cases/{case.id}/attachments/{attachment.id}")
     # What comes back is the cleaned copy kept; the original's digest is on record.
-    assert response.status_code == 200 and response.data == attachment_path(attachment).read_bytes()
+    assert response.status_code == 200 and response.data == read_file(attachment)
     assert hashlib.sha256(response.data).hexdigest() == attachment.sha256
     assert attachment.original_sha256 == hashlib.sha256(data).hexdigest()
     assert response.headers["Content-Type"] == content_type
@@ -372,7 +372,7 @@ def test_an_auditor_reads_and_downloads_but_cannot_add(world, login):
     shown = page(c, f"/cases/{case.id}")
     assert "东街社区调解室" in shown and "现场.png" in shown
     assert "新增调解记录" not in shown and "修改记录" not in shown
-    stored = attachment_path(attachment).read_bytes()
+    stored = read_file(attachment)
     assert c.get(f"/cases/{case.id}/attachments/{attachment.id}").data == stored
     response = c.post(f"/cases/{case.id}/sessions/new", data=session_form())
     assert response.status_code == 403

@@ -16,8 +16,9 @@ from werkzeug.datastructures import FileStorage
 from mediation.documents import service as documents
 from mediation.extensions import db
 from mediation.models import Attachment, AttachmentKind, DocumentKind
-from mediation.records.attachments import attachment_path, store_attachment, upload_folder
+from mediation.records.attachments import read_file, store_attachment
 from mediation.records.sanitise import clean_filename, clean_image, clean_pdf
+from mediation.storage import storage
 from mediation.workflow import WorkflowError
 
 from test_documents import working_case
@@ -138,7 +139,7 @@ def test_javascript_in_a_signed_scan_reaches_neither_the_store_nor_the_case_file
     )
     assert response.status_code == 302
     scan = db.session.scalars(db.select(Attachment)).one()
-    stored = attachment_path(scan).read_bytes()
+    stored = read_file(scan)
     assert names_in(stored) & ACTIVE == set()
     assert "Signed by both" in text_of(stored)  # the page itself is kept
     assert scan.original_sha256 == hashlib.sha256(hostile).hexdigest()
@@ -161,7 +162,7 @@ def test_a_scan_stored_before_cleaning_is_bound_without_its_links(world):
         FileStorage(io.BytesIO(hostile_pdf()), filename="旧扫描件.pdf"),
         AttachmentKind.SCAN,
     )
-    attachment_path(scan).write_bytes(hostile_pdf())  # as an old upload was kept
+    storage().path(scan.sha256).write_bytes(hostile_pdf())  # as an old upload was kept
     case_file = documents.generate_document(case, world["auditor1"], DocumentKind.CASE_FILE)
     assert {"/JavaScript", "/JS", "/OpenAction", "/AA", "/Launch"} & names_in(
         documents.read_document(case_file)
@@ -280,8 +281,8 @@ def test_the_verify_page_reads_an_upload_and_keeps_nothing(world, client):
     printed = documents.generate_document(
         case, world["mediator1"], DocumentKind.AGREEMENT, case.agreement.id
     )
-    before = sorted(p for p in upload_folder().rglob("*") if p.is_file())
+    before = sorted(storage().keys())
     data = {"file": (io.BytesIO(hostile_pdf()), "协议.pdf"), "csrf_token": client.csrf_token()}
     response = client.post(f"/verify/{printed.code}", data=data, content_type="multipart/form-data")
     assert response.status_code == 200 and "不相符" in response.get_data(as_text=True)
-    assert sorted(p for p in upload_folder().rglob("*") if p.is_file()) == before
+    assert sorted(storage().keys()) == before

@@ -2,13 +2,13 @@
 as a PDF, storing it immutably as a new version, the signed scan of a version, the case file
 (卷宗) and the public verification of a code or of a PDF someone holds."""
 
+import base64
 import contextlib
 import hashlib
 import io
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -43,8 +43,9 @@ from mediation.models import (
 )
 from mediation.models.base import LOCAL_TZ, utcnow
 from mediation.privacy import public_name
-from mediation.records.attachments import attachment_path, sniff, store_file, upload_folder
+from mediation.records.attachments import sniff, store_file
 from mediation.referrals import service as referrals
+from mediation.storage import Missing, storage
 from mediation.workflow import WorkflowError
 
 K = DocumentKind
@@ -183,12 +184,9 @@ def _today() -> date:
     return utcnow().astimezone(LOCAL_TZ).date()
 
 
-def document_path(document: GeneratedDocument) -> Path:
-    return upload_folder() / document.sha256[:2] / document.sha256
-
-
 def read_document(document: GeneratedDocument) -> bytes:
-    return document_path(document).read_bytes()
+    """The stored PDF of a document version, as issued (from the configured storage)."""
+    return storage().get(document.sha256)
 
 
 def _store(pdf: bytes) -> str:
@@ -280,7 +278,7 @@ def _issue(case: Case, user: User, kind: DocumentKind, source_id: int = 0) -> Ge
     return document
 
 
-def _appended_agreement(case: Case, entry: Entry) -> Path | None:
+def _appended_agreement(case: Case, entry: Entry) -> bytes | None:
     """The 反馈函 of a case that ended in an agreement carries the agreement: its signed scan
     when that is a PDF, else the stored PDF of its newest version. None when neither is kept
     (the letter then draws the agreement from its terms, entry.record.agreement_appended)."""
@@ -292,24 +290,19 @@ def _appended_agreement(case: Case, entry: Entry) -> Path | None:
         d for d in documents_of(case) if d.kind == K.AGREEMENT and d.source_id == agreement.id
     ]
     scans += [d.signed_attachment for d in stored]
-    for scan in scans:
-        if scan is not None and scan.content_type == "application/pdf":
-            path = attachment_path(scan)
-            if path.exists():
-                entry.record.agreement_appended = True
-                return path
-    for document in stored:  # newest version first
-        path = document_path(document)
-        if path.exists():
+    keys = [s.sha256 for s in scans if s is not None and s.content_type == "application/pdf"]
+    keys += [d.sha256 for d in stored]  # newest version first
+    for key in keys:
+        if storage().exists(key):
             entry.record.agreement_appended = True
-            return path
+            return storage().get(key)
     return None
 
 
-def _append_pages(pdf: bytes, path: Path) -> bytes:
+def _append_pages(pdf: bytes, appended: bytes) -> bytes:
     """The letter followed by the pages of a stored PDF (drawings only: no annotations)."""
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    for page in PdfReader(path).pages:
+    for page in PdfReader(io.BytesIO(appended)).pages:
         if "/Annots" in page:
             del page["/Annots"]
         writer.add_page(page)
@@ -406,14 +399,19 @@ class Bound:
     anchor: str
     title: str
     note: str
-    path: Path
+    key: str  # the stored file's SHA-256 (mediation/storage.py)
     is_pdf: bool
     pages: int  # pages it takes in the case file
     caption: str = ""  # printed above an image
-    read: Callable[[], bytes] | None = None  # a PDF's bytes as stored
+    content_type: str = "application/pdf"
 
-    def pdf(self) -> bytes:
-        return self.read() if self.read is not None else self.path.read_bytes()
+    def data(self) -> bytes:
+        return storage().get(self.key)
+
+    def src(self) -> str:
+        """An image's bytes as a data: URI, for the case file's page (the renderer fetches
+        nothing but fonts and data)."""
+        return f"data:{self.content_type};base64,{base64.b64encode(self.data()).decode()}"
 
 
 def retention_period(case: Case) -> str:
@@ -451,19 +449,21 @@ def _rights_notice_kinds() -> set[DocumentKind]:
 
 
 def _attachment_item(attachment: Attachment, title: str, note: str) -> Bound | None:
-    path = attachment_path(attachment)
-    if not path.exists():
+    key = attachment.sha256
+    try:
+        data = storage().get(key)
+    except Missing:
         return None
     anchor = f"att-{attachment.id}"
     name = attachment.original_name
     caption = title if name in title else f"{title}（{name}）"
     if attachment.content_type != "application/pdf":
-        return Bound(anchor, title, note, path, False, 1, caption)
+        return Bound(anchor, title, note, key, False, 1, caption, attachment.content_type)
     try:
-        pages = len(PdfReader(path).pages)
+        pages = len(PdfReader(io.BytesIO(data)).pages)
     except Exception:  # an unreadable PDF is listed, not bound in
         pages = 0
-    return Bound(anchor, title, note or f"{pages}页", path, True, pages)
+    return Bound(anchor, title, note or f"{pages}页", key, True, pages)
 
 
 def _document_item(document: GeneratedDocument, title: str) -> Bound | None:
@@ -472,8 +472,7 @@ def _document_item(document: GeneratedDocument, title: str) -> Bound | None:
         return _attachment_item(document.signed_attachment, title, note)
     anchor = f"doc-{document.id}"
     note = f"第{document.version}版"
-    return Bound(anchor, title, note, document_path(document), True, document.pages,
-                 read=lambda: read_document(document))  # fmt: skip
+    return Bound(anchor, title, note, document.sha256, True, document.pages)
 
 
 def bound_items(case: Case, user: User) -> list[Bound]:
@@ -573,7 +572,7 @@ def build_case_file(case: Case, code: str, user: User) -> tuple[bytes, int]:
         plan = _page_plan(items, lengths)
         html = render_template("documents/case_file.html", numbers=plan.first,
                                total=plan.total, **facts)  # fmt: skip
-        drawn = pikepdf.open(io.BytesIO(render_pdf(html, base_url=upload_folder())))
+        drawn = pikepdf.open(io.BytesIO(render_pdf(html)))
         lengths = _section_lengths(drawn)
         if attempt == 2 or all(lengths.get(a, 1) == plan.lengths[a] for a in plan.drawn):
             break
@@ -652,7 +651,7 @@ def _bind(
     for item in items:
         if not (item.is_pdf and item.pages):
             continue
-        source = sources.enter_context(pikepdf.open(io.BytesIO(item.pdf())))
+        source = sources.enter_context(pikepdf.open(io.BytesIO(item.data())))
         for n, page in enumerate(source.pages[: item.pages]):
             blank = pikepdf.Page(drawn.make_indirect(pikepdf.Dictionary(
                 Type=pikepdf.Name.Page, MediaBox=[0, 0, width, height],

@@ -3,7 +3,7 @@ public verification page (/verify/<code>), which needs no login. Thin: parse, ca
 
 from types import SimpleNamespace
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -16,6 +16,7 @@ from mediation.documents.forms import CheckForm, GenerateForm, SignedScanForm
 from mediation.extensions import csrf
 from mediation.forms import refused_status, show_refusal
 from mediation.models import DocumentKind
+from mediation.records.attachments import send_stored
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("documents", __name__)
@@ -83,10 +84,9 @@ def download(case_id: int, document_id: int):
         target=f"document:{document.id}",
         detail={"案件": case.number, "文件": document.filename},
     )
-    return send_file(
-        service.document_path(document), mimetype="application/pdf", as_attachment=True,
-        download_name=service.filename_of(document), max_age=0,
-    )  # fmt: skip
+    return send_stored(
+        document, mimetype="application/pdf", download_name=service.filename_of(document)
+    )
 
 
 @bp.route("/cases/<int:case_id>/documents/<int:document_id>/signed", methods=["POST"])

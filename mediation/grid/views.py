@@ -4,7 +4,7 @@ service, render."""
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import and_, case, select
 
@@ -14,7 +14,7 @@ from mediation.forms import choices, show_refusal
 from mediation.grid import service
 from mediation.grid.forms import GridForm, OpenCaseForm, ReportForm, ResolveForm, ZeroForm
 from mediation.models import GridReport, GridReportKind, GridReportOutcome, Org, OrgKind, Role, User
-from mediation.records.attachments import attachment_path
+from mediation.records.attachments import send_stored
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("grid", __name__, url_prefix="/grid")
@@ -169,13 +169,7 @@ def photo(report_id: int, photo_id: int):
     found = next((p for p in report.photos if p.id == photo_id), None)
     if found is None:
         abort(404)
-    return send_file(
-        attachment_path(found),
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.original_name,
-        max_age=0,
-    )
+    return send_stored(found, mimetype=found.content_type, download_name=found.original_name)
 
 
 @bp.route("/matrix")

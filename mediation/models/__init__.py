@@ -17,6 +17,7 @@ from mediation.models.api import (
 )
 from mediation.models.audit import AdminEvent, AuditHead, CaseEvent, SecurityEvent
 from mediation.models.base import Base
+from mediation.models.blob import Blob
 from mediation.models.calendar import Appointment
 from mediation.models.case import Case, CaseMediator, CaseNumberCounter
 from mediation.models.channel import Grid, GridPhoto, GridReport, OnlineApplication
@@ -101,6 +102,7 @@ __all__ = [
     "AttachmentKind",
     "AuditHead",
     "Base",
+    "Blob",
     "Case",
     "CaseEvent",
     "CaseMediator",

@@ -5,11 +5,11 @@ import io
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
 
-from mediation.documents.service import document_path, filename_of, party_copy, signed_name
+from mediation.documents.service import filename_of, party_copy, signed_name
 from mediation.forms import show_refusal
 from mediation.portal import service
 from mediation.portal.forms import LookupForm
-from mediation.records.attachments import attachment_path
+from mediation.records.attachments import send_stored
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("portal", __name__)
@@ -82,10 +82,9 @@ def document(document_id: int):
             pdf = io.BytesIO(party_copy(found, lookup.party.id))
         except WorkflowError:  # its record is gone: the official copy is for the committee
             return _refused(404, "找不到文书", "这份文书暂时无法打印，请与人民调解委员会联系。")
-    else:
-        pdf = document_path(found)
-    return send_file(pdf, mimetype="application/pdf", as_attachment=True,
-                     download_name=filename_of(found), max_age=0)  # fmt: skip
+        return send_file(pdf, mimetype="application/pdf", as_attachment=True,
+                         download_name=filename_of(found), max_age=0)  # fmt: skip
+    return send_stored(found, mimetype="application/pdf", download_name=filename_of(found))
 
 
 @bp.route("/portal/documents/<int:document_id>/signed")
@@ -102,8 +101,7 @@ def signed_scan(document_id: int):
         scan = service.signed_scan(lookup.party, document_id)
     except WorkflowError:
         return _refused(404, "找不到文书", "没有这份文书的签字件，或它不属于您查询的案件。")
-    return send_file(attachment_path(scan), mimetype=scan.content_type, as_attachment=True,
-                     download_name=signed_name(scan), max_age=0)  # fmt: skip
+    return send_stored(scan, mimetype=scan.content_type, download_name=signed_name(scan))
 
 
 @bp.route("/portal/leave", methods=["POST"])

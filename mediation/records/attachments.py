@@ -3,11 +3,9 @@ content (records/sanitise.py), kept outside static/ under the SHA-256 of the cle
 and only ever served as downloads through the scope check."""
 
 import hashlib
-import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, send_file
 from werkzeug.datastructures import FileStorage
 
 from mediation import access, workflow
@@ -15,6 +13,7 @@ from mediation.audit.service import record_event
 from mediation.extensions import db
 from mediation.models import Attachment, AttachmentKind, Case, EventKind, User
 from mediation.records.sanitise import clean, clean_filename
+from mediation.storage import Missing, storage
 from mediation.workflow import WorkflowError
 
 # What each accepted kind of file starts with, and the type it is served as.
@@ -34,31 +33,28 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def upload_folder() -> Path:
-    folder = Path(
-        current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def store_file(data: bytes) -> str:
-    """Keep the bytes under their SHA-256 (the same content once) and return it. Written to
-    a file of this writer's own and renamed into place: two requests storing the same file
-    at once never mix their bytes, and a reader never sees half a file."""
-    digest = hashlib.sha256(data).hexdigest()
-    target = upload_folder() / digest[:2] / digest
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(f"{digest}.{secrets.token_hex(8)}.part")
-        part.write_bytes(data)
-        part.replace(target)
-    return digest
+    """Keep the bytes (the same content once, mediation/storage.py) and return their
+    SHA-256, the key they are read back by."""
+    return storage().put(data)
 
 
-def attachment_path(attachment) -> Path:
-    """Where a stored upload's bytes are (anything with a sha256: attachments, photos)."""
-    return upload_folder() / attachment.sha256[:2] / attachment.sha256
+def read_file(stored) -> bytes:
+    """The bytes of a stored upload (anything with a sha256: attachments, photos)."""
+    return storage().get(stored.sha256)
+
+
+def send_stored(stored, *, download_name: str, mimetype: str):
+    """A download of a stored file (never inline): streamed from the folder, or from the
+    database row. 404 when its bytes are missing from the store."""
+    try:
+        handle = storage().open(stored.sha256)
+    except Missing:
+        abort(404)
+    return send_file(
+        handle, mimetype=mimetype, as_attachment=True, download_name=download_name,
+        etag=False, max_age=0,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from mediation import access, workflow
@@ -20,7 +20,7 @@ from mediation.forms import show_refusal
 from mediation.models import Case, User
 from mediation.models.base import utcnow
 from mediation.records import service
-from mediation.records.attachments import attachment_path
+from mediation.records.attachments import send_stored
 from mediation.records.forms import (
     InvestigationForm,
     ParticipantForm,
@@ -28,6 +28,7 @@ from mediation.records.forms import (
     SessionForm,
     UploadForm,
 )
+from mediation.storage import storage
 from mediation.workflow import WorkflowError
 
 bp = Blueprint("records", __name__)
@@ -251,8 +252,7 @@ def download(case_id: int, attachment_id: int):
     if not access.can_read_files(current_user, case):
         abort(403)
     attachment = _one_of(case.attachments, attachment_id)
-    path = attachment_path(attachment)
-    if not path.is_file():
+    if not storage().exists(attachment.sha256):
         abort(404)
     log_now(
         "download",
@@ -260,10 +260,9 @@ def download(case_id: int, attachment_id: int):
         target=f"attachment:{attachment.id}",
         detail={"案件": case.number, "文件": attachment.original_name},
     )
-    response = send_file(
-        path, mimetype=attachment.content_type, as_attachment=True,
-        download_name=attachment.original_name, etag=False, max_age=0,
-    )  # fmt: skip
+    response = send_stored(
+        attachment, mimetype=attachment.content_type, download_name=attachment.original_name
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
     # Evidence holds personal data: no shared or lingering caches.

@@ -12,7 +12,7 @@ from mediation.cases import service as cases
 from mediation.extensions import db
 from mediation.models import Attachment
 from mediation.models.base import LOCAL_TZ, utcnow
-from mediation.records.attachments import attachment_path
+from mediation.records.attachments import read_file
 
 from factories import make_case
 
@@ -62,7 +62,7 @@ def test_mediator_writes_a_session_record_and_attaches_a_photo(world, page_as, t
     assert download.value.suggested_filename == "现场照片.png"
     # The photo comes back encoded again (no metadata), as it was stored.
     attachment = db.session.scalars(db.select(Attachment)).one()
-    assert download.value.path().read_bytes() == attachment_path(attachment).read_bytes()
+    assert download.value.path().read_bytes() == read_file(attachment)
     assert attachment.original_sha256 == hashlib.sha256(photo.read_bytes()).hexdigest()
     assert attachment.original_name == "现场照片.png"
 
