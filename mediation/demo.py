@@ -190,10 +190,17 @@ def _organisation(category: Category) -> dict:
     }  # fmt: skip
 
 
+# "Now" for the whole seeding, taken once: early in the (Beijing) morning today's history is
+# squeezed before it, and a later reading of the clock would put a session after the frozen
+# "now" of the step that records it.
+_seeding: dict[str, datetime] = {}
+
+
 def _at(day, hour: int) -> datetime:
     """That day at that hour, but never in the future: today's history ends now."""
     moment = datetime.combine(day, time(hour, 0), tzinfo=LOCAL_TZ).astimezone(UTC)
-    return min(moment, datetime.now(UTC) - timedelta(minutes=1))
+    now = _seeding.get("now") or datetime.now(UTC) - timedelta(minutes=1)
+    return min(moment, now)
 
 
 def _users() -> dict[str, User]:
@@ -204,6 +211,7 @@ def seed(rng_seed: int = 20261125) -> bool:
     """Load the demo data unless it is there already. True when it loaded."""
     if db.session.scalar(select(Org.id).where(Org.name == BUREAU)):
         return False
+    _seeding["now"] = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     bureau = create_org(None, {"kind": OrgKind.BUREAU, "name": BUREAU})
     offices = {
         name: create_org(None, {"kind": OrgKind.OFFICE, "name": name, "parent_id": bureau.id})
@@ -223,6 +231,7 @@ def seed(rng_seed: int = 20261125) -> bool:
     _court_referral_case(_users())
     _seed_grids(_users())
     _seed_calendar(_users())
+    _seeding.clear()
     return True
 
 
@@ -476,14 +485,17 @@ def _court_referral_case(users: dict[str, User]) -> Case:
         "body_name": "示例县人民法院", "reference_number": f"（{today.year}）示0102民诉前调888号",
         "referred_on": today - timedelta(days=3), "feedback_due": today + timedelta(days=7),
     }  # fmt: skip
-    with frozen_time(_at(today, 9)):
+    # One moment for all of it: _at() is "now" early in the (Beijing) morning, and a second
+    # call would be a little later than the frozen clock, so a session "held in the future".
+    moment = _at(today, 9)
+    with frozen_time(moment):
         case = cases.register_case(director, fields, parties, referral)
         cases.record_rights_notice(case, director, True, Publicity.PRIVATE)
         cases.apply_action(case, director, "accept")
         cases.assign_mediator(case, director, mediator.id, lead=True)
         cases.apply_action(case, mediator, "start_mediation")
         record_session(case, mediator, {
-            "held_at": _at(today, 9), "place": f"{case.committee.name}调解室",
+            "held_at": moment, "place": f"{case.committee.name}调解室",
             "mediators": mediator.name, "attendees": "、".join(p.name for p in case.parties),
             "course": "调解员释明法院委派诉前调解的性质，双方分别陈述，调解员核对装修清单。",
             "result": "双方达成一致意见。",

@@ -1,5 +1,6 @@
 """Test data through the services: an organisation tree, accounts and cases."""
 
+import itertools
 from dataclasses import dataclass, field
 
 from sqlalchemy import update
@@ -21,6 +22,7 @@ from mediation.models import (
     User,
 )
 from mediation.models.base import local_today, utcnow
+from mediation.referrals.service import is_referred
 
 PASSWORD = "secret123"
 # Valid resident ID numbers (check digit correct), one male and one female.
@@ -87,6 +89,9 @@ def person(role: PartyRole = PartyRole.APPLICANT, name: str = "张三", **extra)
     return {"role": role, "kind": PartyKind.PERSON, "name": name, "ethnicity": "汉族", **extra}
 
 
+_REFERRAL_NUMBERS = itertools.count(1)
+
+
 def make_case(
     user: User, parties: list[dict] | None = None, *, rights_notice: bool = True,
     referral: dict | None = None, **fields,
@@ -103,6 +108,13 @@ def make_case(
         person(PartyRole.APPLICANT, "张三", id_number=ID_MALE, phone="13812345678"),
         person(PartyRole.RESPONDENT, "李四", id_number=ID_FEMALE, phone="13987654321"),
     ]
+    if referral is None and is_referred(data["source"]):
+        # A referred case comes with its referral (rule 1); tests about something else get one.
+        referral = {
+            "body_name": f"示例{data['source'].label}单位",
+            "reference_number": f"测试第{next(_REFERRAL_NUMBERS)}号",
+            "referred_on": data["registered_on"],
+        }
     case = cases.register_case(user, data, parties, referral)
     if rights_notice:
         acknowledge_rights(case)

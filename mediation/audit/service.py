@@ -85,6 +85,8 @@ def record_event(
         details=details or {},
     )
     chain.append(event)
+    if action in OUTCOME_ACTIONS:
+        _keep_outcome(case, action, event.at)
     if kind == EventKind.TRANSITION:
         # The referring body is told of every change of status, in this same transaction.
         from mediation.api.outbox import status_changed

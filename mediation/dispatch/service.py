@@ -159,6 +159,19 @@ def case_fields(entry: DeskEntry) -> dict[str, Any]:
     }
 
 
+def referral(entry: DeskEntry, today: date, due_on: date) -> dict[str, Any]:
+    """A petition or a department's letter handed on by the window is a referral to the
+    committee (rule 1): from the office that dispatched it, under the window's number, with
+    the 办理期限 as the deadline for the committee's feedback; the office then answers the
+    source once (并口回复). Other sources carry none (referrals.service ignores it)."""
+    return {
+        "body_name": entry.office.name,
+        "reference_number": entry.number,
+        "referred_on": today,
+        "feedback_due": due_on,
+    }
+
+
 def dispatch(
     entry: DeskEntry, user: User, committee_id: int | None, instructions: str, due_on: date | None
 ) -> Case:
@@ -177,7 +190,10 @@ def dispatch(
         raise WorkflowError("请填写办理期限。", status=400, field="due_on")
     if due_on <= today:
         raise WorkflowError("办理期限应晚于今天。", status=400, field="due_on")
-    case = new_case(user, committee, case_fields(entry), [case_party(p) for p in entry.parties])
+    case = new_case(
+        user, committee, case_fields(entry), [case_party(p) for p in entry.parties],
+        referral(entry, today, due_on),
+    )  # fmt: skip
     entry.case_id = case.id
     entry.committee_id = committee.id
     entry.dispatched_by_id = user.id
