@@ -7,12 +7,12 @@ import logging
 import stat
 
 import pytest
-from conftest import TEST_CONFIG, Client
 from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from test_servers import drop_database, new_database
+from testapp import TEST_CONFIG, Client
 from werkzeug.datastructures import FileStorage
 
 from mediation import create_app, demo

@@ -21,10 +21,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from concurrency import Browser, at_once
-from conftest import TEST_CONFIG
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from test_intake import intake_form
+from testapp import TEST_CONFIG
 
 from mediation import create_app
 from mediation.audit.chain import verify

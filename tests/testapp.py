@@ -1,0 +1,41 @@
+"""The app's test settings and a test client that posts forms as a browser would. A module
+of its own (not conftest.py, whose name tests/e2e/conftest.py shares), so test modules that
+start their own app servers can import them."""
+
+import secrets
+
+from flask import g
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt costs ~0.1 s a hash
+    "AUDIT_KEY": "test-audit-key-0123456789abcdef0123456789",
+}
+
+
+class Client(FlaskClient):
+    """A test client that posts forms as a browser would: with the page's CSRF token."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+    def open(self, *args, **kwargs):
+        data = kwargs.get("data")
+        method = kwargs.get("method", "GET")
+        if method == "POST" and isinstance(data, dict) and "csrf_token" not in data:
+            kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+        # The tests hold an app context open, and Flask reuses it for the requests made inside
+        # it, so `g` would carry the logged-in user and the CSRF token from one request (and
+        # one client) to the next. A real server gives every request a fresh `g`.
+        before = set(vars(g))
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            for key in set(vars(g)) - before:
+                delattr(g, key)
