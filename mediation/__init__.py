@@ -8,6 +8,7 @@ from flask import Flask, flash, g, has_request_context, redirect, request, sessi
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from mediation.config import (
     Config,
@@ -18,6 +19,7 @@ from mediation.config import (
     secret_key_problem,
 )
 from mediation.extensions import csrf, db, login_manager, migrate
+from mediation.models.base import ROW_ID_MAX
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,6 +93,9 @@ def create_app(config: dict | None = None) -> Flask:
     from mediation.reports.views import bp as reports_bp
     from mediation.warning.views import bp as warning_bp
 
+    # Every <int:…> in a URL is a row id: one past the id column's range is a 404 like any
+    # other missing id, not a database error (PostgreSQL's integer, SQLite's 64 bits).
+    app.url_map.converters["int"] = RowIdConverter
     for blueprint in (
         auth_bp,
         channels_bp,
@@ -117,6 +122,13 @@ def create_app(config: dict | None = None) -> Flask:
     security_headers.init_app(app)
     submissions.init_app(app)  # after the blueprints: it wraps every view taking a POST
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """`int` in routes: non-negative and at most the largest id a row can have."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(url_map, fixed_digits, min, ROW_ID_MAX if max is None else max, signed)
 
 
 def _settle_secret_key(app: Flask) -> None:

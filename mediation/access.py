@@ -28,6 +28,7 @@ from mediation.models import (
     TransferStatus,
     User,
 )
+from mediation.models.base import ROW_ID_MAX
 
 # Who may fire a workflow action, as named in workflow.ACTIONS.
 COMMITTEE = "committee"  # the committee's director or any of its mediators
@@ -124,6 +125,8 @@ def _request_memo(name: str) -> dict | None:
 
 def _scoped(user: User, case_id: int) -> Case | None:
     """The case if the user's scope holds it, else None; asked once per request and case."""
+    if not 0 < case_id <= ROW_ID_MAX:  # a number from a URL no row can have: none
+        return None
     seen = _request_memo("_in_scope")
     key = (user.id, case_id)
     if seen is not None and key in seen:
@@ -404,6 +407,8 @@ def desk_entries_visible_to(user: User) -> Select:
 
 
 def desk_entry_or_404(user: User, entry_id: int) -> DeskEntry:
+    if not 0 < entry_id <= ROW_ID_MAX:
+        abort(404)
     entry = db.session.scalar(desk_entries_visible_to(user).where(DeskEntry.id == entry_id))
     if entry is None:
         abort(404)

@@ -2,6 +2,7 @@
 out of scope answers 404, whatever the method; lists and search never show other cases."""
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from mediation.models import PartyRole
 
@@ -24,7 +25,7 @@ def case_urls(app, case_id: int) -> list[str]:
             continue
         # Other parts of the URL get a value of their kind: it is the case that must 404.
         others = {
-            a: 1 if type(rule._converters[a]).__name__ == "IntegerConverter" else "accept"
+            a: 1 if isinstance(rule._converters[a], IntegerConverter) else "accept"
             for a in rule.arguments - {"case_id"}
         }
         args = {"case_id": case_id, **others}
@@ -64,6 +65,26 @@ def test_insiders_see_the_case(world, login, grid_case, username):
 
 def test_unknown_case_is_404_too(world, login):
     assert login("mediator1").get("/cases/99999").status_code == 404
+
+
+@pytest.mark.parametrize("too_big", [2**31, 2**63, 10**30])
+def test_an_id_past_the_column_is_404_on_every_route(app, world, login, too_big):
+    """Any id in a URL beyond what an INTEGER column holds is simply not there: 404 on both
+    databases, never a database error turned 500."""
+    c = login("auditor0")
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        ints = [a for a in rule.arguments if isinstance(rule._converters[a], IntegerConverter)]
+        if not ints or rule.endpoint.startswith("api."):
+            continue
+        args = {a: too_big if a in ints else "accept" for a in rule.arguments}
+        with app.test_request_context():
+            path = app.url_for(rule.endpoint, **args).replace("http://localhost", "")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            assert c.open(path, method=method, data={}).status_code == 404, (method, path)
+            checked += 1
+    assert checked >= 20
+    assert c.get(f"/cases/{2**31 - 1}").status_code == 404  # the largest id: looked up, none
 
 
 def test_anonymous_is_sent_to_login(world, client, grid_case):

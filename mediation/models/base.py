@@ -12,6 +12,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# The largest id a row can have: ids are INTEGER columns, 32 bits on PostgreSQL.
+ROW_ID_MAX = 2**31 - 1
 
 # Stable constraint names, so Alembic migrations can refer to them on every database.
 NAMING = {
