@@ -120,11 +120,10 @@ class Writer:
         self.rows: list = []
         self.count = 0
         if postgres:
-            cursor = connection.cursor()
-            cursor.execute("SET session_replication_role = replica")  # no FK triggers
+            self.cursor = connection.cursor()
+            self.cursor.execute("SET session_replication_role = replica")  # no FK triggers
             names = ", ".join(f'"{n}"' for n in self.names)
-            self._copy_cm = cursor.copy(f"COPY {table.name} ({names}) FROM STDIN")
-            self.copy = self._copy_cm.__enter__()
+            self.statement = f"COPY {table.name} ({names}) FROM STDIN"
 
     @staticmethod
     def _default(column, now):
@@ -153,7 +152,11 @@ class Writer:
                 "\t".join(_copy_value(v) for v in row) + ("\t" + tail if self.fill else "")
                 for row in self.rows
             ]
-            self.copy.write("\n".join(lines) + "\n")
+            # One COPY per batch, not one for the whole run: between commands the server
+            # takes part in the signal barriers that DROP DATABASE waits for, so the tests'
+            # throwaway databases can be dropped while a million cases load.
+            with self.cursor.copy(self.statement) as copy:
+                copy.write("\n".join(lines) + "\n")
         else:
             self.connection.execute(
                 self.table.insert(),
@@ -164,7 +167,6 @@ class Writer:
     def close(self) -> None:
         self.flush()
         if self.postgres:
-            self._copy_cm.__exit__(None, None, None)
             self.connection.commit()
 
 
