@@ -64,6 +64,7 @@ from mediation.models.handling import (
     RiskMeasure,
     Transfer,
 )
+from mediation.models.ledger import StatisticsMark, StatisticsPart
 from mediation.models.login import LoginFailure, UserSession
 from mediation.models.org import Org
 from mediation.models.party import Party
@@ -163,6 +164,8 @@ __all__ = [
     "SessionRecord",
     "Sex",
     "Source",
+    "StatisticsMark",
+    "StatisticsPart",
     "Submission",
     "TermPerformance",
     "Transfer",

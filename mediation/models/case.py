@@ -87,7 +87,8 @@ class Case(Base):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     year: Mapped[int]
     seq: Mapped[int]
-    committee_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    # active_history: a transfer knows the committee the case leaves (its statistics change).
+    committee_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), active_history=True)
     status: Mapped[CaseStatus] = mapped_column(
         enum_column(CaseStatus), default=CaseStatus.SUBMITTED, index=True
     )

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from mediation import access
 from mediation.extensions import db
 from mediation.models import Agreement, AgreementKind, Case, Category, Org, OrgKind, Party
+from mediation.reports import ledger
 from mediation.reports.service import Report, Tally
 
 # Heading groups of the table, then each column: (key, heading, how it is written).
@@ -65,40 +66,55 @@ def official_rows(report: Report) -> tuple[list[OfficialRow], OfficialRow]:
     tallies = dict((child.id, tally) for child, tally in report.by_unit)
     rows = {child.id: OfficialRow(child.name, tallies.get(child.id, Tally())) for child in children}
     total = OfficialRow("合计", report.total)
-    owned = Case.committee_id.in_([c.id for c in committees])
-    accepted = Case.accepted_on.between(period.start, period.end)
-
-    def add(committee_id: int, key: str, n: int) -> None:
-        total.extra[key] += n
-        if committee_id in row_of:
-            rows[row_of[committee_id].id].extra[key] += n
-
-    for committee_id, category, n in db.session.execute(
-        select(Case.committee_id, Case.category, func.count())
-        .where(owned, accepted)
-        .group_by(Case.committee_id, Case.category)
-    ):
-        add(committee_id, category.value, n)
-    for committee_id, n in db.session.execute(
-        select(Case.committee_id, func.count(Party.id))
-        .join(Party, Party.case_id == Case.id)
-        .where(owned, accepted)
-        .group_by(Case.committee_id)
-    ):
-        add(committee_id, "parties", n)
-    # The form of each successful case's first agreement (the one that made it successful):
-    # the agreements reached on the day the case keeps as its first agreement's.
-    kinds = db.session.execute(
-        select(Case.committee_id, Agreement.kind, func.count(func.distinct(Case.id)))
-        .join(Agreement, (Agreement.case_id == Case.id) & (Agreement.reached_on == Case.agreed_on))
-        .where(
-            owned,
-            Case.accepted_on.is_not(None),
-            Case.accepted_on <= period.end,
-            Case.agreed_on.between(period.start, period.end),
-        )
-        .group_by(Case.committee_id, Agreement.kind)
+    parts = ledger.per_committee(
+        f"official:{period.slug}", [c.id for c in committees], _committee_parts(period)
     )
-    for committee_id, kind, n in kinds:
-        add(committee_id, "written" if kind == AgreementKind.WRITTEN else "oral", n)
+    for committee_id, part in parts.items():
+        for key, n in (part or {}).items():
+            total.extra[key] += n
+            if committee_id in row_of:
+                rows[row_of[committee_id].id].extra[key] += n
     return [rows[child.id] for child in children], total
+
+
+def _committee_parts(period):
+    """What the ledger keeps per committee for the table (reports/ledger.py): the cases
+    accepted in the period by category, their parties, and the form of the first agreement
+    of the cases successful in it (`written` or `oral`)."""
+
+    def compute(ids: list[int]) -> dict[int, dict[str, int]]:
+        parts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        owned = Case.committee_id.in_(ids)
+        accepted = Case.accepted_on.between(period.start, period.end)
+        for committee_id, category, n in db.session.execute(
+            select(Case.committee_id, Case.category, func.count())
+            .where(owned, accepted)
+            .group_by(Case.committee_id, Case.category)
+        ):
+            parts[committee_id][category.value] += n
+        for committee_id, n in db.session.execute(
+            select(Case.committee_id, func.count(Party.id))
+            .join(Party, Party.case_id == Case.id)
+            .where(owned, accepted)
+            .group_by(Case.committee_id)
+        ):
+            parts[committee_id]["parties"] += n
+        # The form of each successful case's first agreement (the one that made it
+        # successful): the agreements reached on the day the case keeps as its first's.
+        kinds = db.session.execute(
+            select(Case.committee_id, Agreement.kind, func.count(func.distinct(Case.id)))
+            .join(Agreement,
+                  (Agreement.case_id == Case.id) & (Agreement.reached_on == Case.agreed_on))
+            .where(
+                owned,
+                Case.accepted_on.is_not(None),
+                Case.accepted_on <= period.end,
+                Case.agreed_on.between(period.start, period.end),
+            )
+            .group_by(Case.committee_id, Agreement.kind)
+        )  # fmt: skip
+        for committee_id, kind, n in kinds:
+            parts[committee_id]["written" if kind == AgreementKind.WRITTEN else "oral"] += n
+        return parts
+
+    return compute

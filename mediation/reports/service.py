@@ -18,6 +18,7 @@ Cases count for the committee that owns them, so a jointly handled case is count
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -62,6 +63,7 @@ from mediation.models import (
 from mediation.models.base import LOCAL_TZ, local_today
 from mediation.models.case import OPEN_STATUSES
 from mediation.referrals.service import FeedbackCount, feedback_counts
+from mediation.reports import ledger
 from mediation.workflow import WorkflowError
 
 KINDS = {"month": "月", "quarter": "季度", "year": "年"}
@@ -459,18 +461,65 @@ def _tallies(
     return tallies
 
 
-def _add(tally: Tally, other: Tally) -> None:
-    for name in [*COUNTED, *FLAGS]:
-        setattr(tally, name, getattr(tally, name) + getattr(other, name))
+FIGURES = [*COUNTED, *FLAGS]  # a tally as a list of numbers in the ledger, in this order
+
+
+def _numbers(tally: Tally) -> list[int]:
+    return [getattr(tally, name) for name in FIGURES]
+
+
+def _tally(numbers: list[int]) -> Tally:
+    return Tally(**dict(zip(FIGURES, numbers, strict=True)))
+
+
+def _summed(rows) -> list[int]:
+    """The sum of lists of numbers of equal length."""
+    total = [0] * len(FIGURES)
+    for numbers in rows:
+        total[:] = map(operator.add, total, numbers)
+    return total
+
+
+def _committee_parts(period: Period, as_of: date):
+    """What the ledger keeps per committee for the report (see reports/ledger.py): the
+    committee's tally, its tallies by category and by source, by the first applicant's
+    district and by mediator (user id), as lists of numbers (FIGURES)."""
+
+    def compute(committee_ids: list[int]) -> dict[int, dict]:
+        parts: dict[int, dict] = defaultdict(
+            lambda: {"total": [0] * len(FIGURES), "category": {}, "source": {},
+                     "district": {}, "mediator": {}}
+        )  # fmt: skip
+        keys = [Case.committee_id, Case.category, Case.source]
+        grouped = _tallies(committee_ids, period, as_of, lambda _: (keys, None))
+        for (committee_id, category, source), tally in grouped.items():
+            part, numbers = parts[committee_id], _numbers(tally)
+            part["total"][:] = map(operator.add, part["total"], numbers)
+            for table, name in (("category", category.value), ("source", source.value)):
+                part[table][name] = _summed([part[table].get(name, [0] * len(FIGURES)),
+                                             numbers])  # fmt: skip
+        for (committee_id, district), tally in _by_district(committee_ids, period, as_of).items():
+            parts[committee_id]["district"][district] = _numbers(tally)
+        for (committee_id, user_id), tally in _by_mediator(committee_ids, period, as_of).items():
+            parts[committee_id]["mediator"][str(user_id)] = _numbers(tally)
+        return parts
+
+    return compute
 
 
 def build_report(user: User, unit: Org, period: Period) -> Report:
-    """Every figure of DOMAIN §5 for the unit (one the user may read) and the period."""
+    """Every figure of DOMAIN §5 for the unit (one the user may read) and the period, added up
+    from each committee's part (kept in the ledger while the committee's cases stay as they
+    were, counted afresh otherwise)."""
     if unit not in access.statistics_units(user):
         raise WorkflowError("没有这个单位，或不在您的统计范围内。", status=404, field="org")
     committees = list(db.session.scalars(access.committees_under(unit)))
     as_of = period.as_of()
     committee_ids = [c.id for c in committees]
+    parts = ledger.per_committee(
+        f"report:{period.slug}:{as_of.isoformat()}", committee_ids, _committee_parts(period, as_of)
+    )
+    parts = {c: part for c, part in parts.items() if part}
 
     # The rows one level down: each child unit counts the committees below it.
     children = [unit] if unit.kind == OrgKind.COMMITTEE else sorted(
@@ -480,55 +529,63 @@ def build_report(user: User, unit: Org, period: Period) -> Report:
     for committee in committees:
         for child in children:
             if committee.path.startswith(child.path):
-                row_of[committee.id] = child
-    total = Tally()
-    by_unit = {child.id: Tally() for child in children}
-    by_category: dict[Category, Tally] = defaultdict(Tally)
-    by_source: dict[Source, Tally] = defaultdict(Tally)
-    # One pass grouped by committee, category and source (a few thousand groups at most),
-    # added up here into the unit, category and source tables.
-    keys = [Case.committee_id, Case.category, Case.source]
-    grouped = _tallies(committee_ids, period, as_of, lambda _: (keys, None))
-    for (committee_id, category, source), tally in grouped.items():
-        _add(total, tally)
+                row_of[committee.id] = child.id
+
+    def table(name: str) -> dict[str, list[int]]:
+        rows: dict[str, list[list[int]]] = defaultdict(list)
+        for part in parts.values():
+            for key, numbers in part[name].items():
+                rows[key].append(numbers)
+        return {key: _summed(numbers) for key, numbers in rows.items()}
+
+    units: dict[int, list[list[int]]] = defaultdict(list)
+    for committee_id, part in parts.items():
         if committee_id in row_of:
-            _add(by_unit[row_of[committee_id].id], tally)
-        _add(by_category[category], tally)
-        _add(by_source[source], tally)
-    by_district = _by_district(committee_ids, period, as_of)
+            units[row_of[committee_id]].append(part["total"])
+    by_category, by_source = table("category"), table("source")
+    by_district = table("district")
     return Report(
-        unit=unit, period=period, as_of=as_of, total=total,
-        by_unit=[(child, by_unit[child.id]) for child in children],
-        by_category=[(c, by_category[c]) for c in Category if c in by_category],
-        by_source=[(s, by_source[s]) for s in Source if s in by_source],
-        by_mediator=_by_mediator(committee_ids, period, as_of),
-        by_district=sorted(((d, t) for (d,), t in by_district.items()),
+        unit=unit, period=period, as_of=as_of,
+        total=_tally(_summed(part["total"] for part in parts.values())),
+        by_unit=[(child, _tally(_summed(units[child.id]))) for child in children],
+        by_category=[(c, _tally(by_category[c.value])) for c in Category
+                     if c.value in by_category],
+        by_source=[(s, _tally(by_source[s.value])) for s in Source if s.value in by_source],
+        by_mediator=_mediator_rows({int(k): _tally(v) for k, v in table("mediator").items()}),
+        by_district=sorted(((d, _tally(n)) for d, n in by_district.items()),
                            key=lambda item: (item[0] == NO_DISTRICT, item[0])),
     )  # fmt: skip
 
 
 def _by_district(committee_ids, period: Period, as_of: date) -> dict[tuple, Tally]:
-    """The figures by the first applicant's 住所地."""
+    """The figures by committee and the first applicant's 住所地."""
 
     def grouping(conditions):
         first = _first_applicant_district(conditions)
         district = func.coalesce(func.nullif(first.c.district, ""), NO_DISTRICT)
-        return [district], lambda q: q.outerjoin(first, first.c.case_id == Case.id)
+        return [Case.committee_id, district], lambda q: q.outerjoin(
+            first, first.c.case_id == Case.id
+        )
 
     return _tallies(committee_ids, period, as_of, grouping, activity=False)
 
 
-def _by_mediator(committee_ids, period: Period, as_of: date) -> list[tuple[User, Org, Tally]]:
-    """Each mediator's cases (as a handler, not removed): new, concluded, open, overdue."""
+def _by_mediator(committee_ids, period: Period, as_of: date) -> dict[tuple, Tally]:
+    """The figures by committee and mediator (each case a mediator handles, not removed)."""
     on_case = and_(CaseMediator.case_id == Case.id, CaseMediator.removed_at.is_(None))
-    tallies = _tallies(
+    return _tallies(
         committee_ids, period, as_of,
-        lambda _: ([CaseMediator.user_id], lambda q: q.join(CaseMediator, on_case)),
+        lambda _: ([Case.committee_id, CaseMediator.user_id],
+                   lambda q: q.join(CaseMediator, on_case)),
         activity=False,
     )  # fmt: skip
+
+
+def _mediator_rows(tallies: dict[int, Tally]) -> list[tuple[User, Org, Tally]]:
+    """Each mediator with cases new, concluded, open or withdrawn in the period."""
     tallies = {
         user_id: t
-        for (user_id,), t in tallies.items()
+        for user_id, t in tallies.items()
         if t.accepted or t.concluded or t.open or t.withdrawn
     }
     users = db.session.scalars(select(User).where(User.id.in_(list(tallies))))
@@ -538,24 +595,30 @@ def _by_mediator(committee_ids, period: Period, as_of: date) -> list[tuple[User,
 
 def trend(unit: Org, period: Period, months: int = 12) -> list[tuple[Period, int]]:
     """Cases accepted (counted as 受理 is) in each of the twelve months that end with the
-    period's last month, oldest first."""
+    period's last month, oldest first (per committee through the ledger)."""
     year, number = period.end.year, period.end.month
     series = []
     for _ in range(months):
         series.append(Period("month", year, number))
         year, number = (year, number - 1) if number > 1 else (year - 1, 12)
     series.reverse()
-    rows = db.session.execute(
-        select(Case.accepted_on, func.count())
-        .where(
-            Case.committee_id.in_(access.committees_in_unit(unit)),
-            Case.accepted_on.between(series[0].start, series[-1].end),
-        )
-        .group_by(Case.accepted_on)
-    )
+    first, last = series[0].start, series[-1].end
+
+    def compute(committee_ids: list[int]) -> dict[int, dict[str, int]]:
+        parts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for committee_id, day, n in db.session.execute(
+            select(Case.committee_id, Case.accepted_on, func.count())
+            .where(Case.committee_id.in_(committee_ids), Case.accepted_on.between(first, last))
+            .group_by(Case.committee_id, Case.accepted_on)
+        ):
+            parts[committee_id][f"{day.year}-{day.month}"] += n
+        return parts
+
+    ids = list(db.session.scalars(access.committees_in_unit(unit)))
     counts: dict[tuple[int, int], int] = defaultdict(int)
-    for day, n in rows:
-        counts[day.year, day.month] += n
+    for part in ledger.per_committee(f"trend:{first}:{last}", ids, compute).values():
+        for month, n in (part or {}).items():
+            counts[tuple(map(int, month.split("-")))] += n
     return [(month, counts[month.year, month.number]) for month in series]
 
 
