@@ -14,8 +14,9 @@ A mediator counts every case they are on (not removed from); a committee its own
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
@@ -33,6 +34,7 @@ from mediation.models import (
     TermPerformance,
     User,
 )
+from mediation.reports import ledger
 from mediation.reports.service import Period, local_date, utc_bounds
 
 
@@ -136,9 +138,9 @@ def _figures(period: Period) -> dict[str, ColumnElement]:
     }
 
 
-def _scores(ids: list[int], period: Period, key, join=None) -> dict[int, Score]:
-    """The scores per `key` (a committee or a mediator): one GROUP BY over the cases that
-    count in the period, and one over the latest visit of those agreed in it."""
+def _scores(ids: list[int], period: Period, keys: list, join=None) -> dict[tuple, Score]:
+    """The scores per `keys` (a committee; a committee and a mediator): one GROUP BY over the
+    cases that count in the period, and one over the latest visit of those agreed in it."""
     owned = (
         Case.committee_id.in_(ids),
         Case.accepted_on.is_not(None),
@@ -146,7 +148,7 @@ def _scores(ids: list[int], period: Period, key, join=None) -> dict[int, Score]:
     )
     figures = _figures(period)
     start, end = utc_bounds(period)
-    counts = select(key, *[func.count().filter(f) for f in figures.values()]).select_from(Case)
+    counts = select(*keys, *[func.count().filter(f) for f in figures.values()]).select_from(Case)
     counts = counts.outerjoin(CaseReview, CaseReview.case_id == Case.id)
     if join is not None:
         counts = join(counts)
@@ -157,17 +159,18 @@ def _scores(ids: list[int], period: Period, key, join=None) -> dict[int, Score]:
             Case.agreed_on.between(period.start, period.end),
             and_(Case.terminated_at >= start, Case.terminated_at < end),
         ),
-    ).group_by(key)
-    scores: dict[int, Score] = defaultdict(Score)
+    ).group_by(*keys)
+    scores: dict[tuple, Score] = defaultdict(Score)
+    width = len(keys)
     for row in db.session.execute(counts):
-        for name, value in zip(figures, row[1:], strict=True):
-            setattr(scores[row[0]], name, value)
+        for name, value in zip(figures, row[width:], strict=True):
+            setattr(scores[tuple(row[:width])], name, value)
     # 回访率, 履行率, 满意率: the latest visit (by day, then as recorded) of each case agreed
     # in the period.
     ranked = select(
         FollowUp.id,
         FollowUp.satisfaction,
-        key.label("key"),
+        *[k.label(f"key{i}") for i, k in enumerate(keys)],
         func.row_number()
         .over(partition_by=FollowUp.case_id, order_by=(FollowUp.visited_on.desc(),
                                                        FollowUp.id.desc()))
@@ -181,16 +184,40 @@ def _scores(ids: list[int], period: Period, key, join=None) -> dict[int, Score]:
         terms.exists(), ~terms.where(TermPerformance.status != Performance.PERFORMED).exists()
     )
     satisfied = ranked.c.satisfaction.in_([Satisfaction.SATISFIED, Satisfaction.MOSTLY])
+    key_columns = [ranked.c[f"key{i}"] for i in range(width)]
     visits = (
-        select(ranked.c.key, func.count(), func.count().filter(performed),
+        select(*key_columns, func.count(), func.count().filter(performed),
                func.count().filter(satisfied))
         .where(ranked.c.n == 1)
-        .group_by(ranked.c.key)
+        .group_by(*key_columns)
     )  # fmt: skip
-    for found, visited, done, content in db.session.execute(visits):
-        score = scores[found]
-        score.followed_up, score.performed, score.satisfied = visited, done, content
+    for row in db.session.execute(visits):
+        score = scores[tuple(row[:width])]
+        score.followed_up, score.performed, score.satisfied = row[width:]
     return scores
+
+
+FIGURES = [f.name for f in fields(Score)]  # a score as a list of numbers in the ledger
+
+
+def _parts(period: Period):
+    """What the ledger keeps per committee for the 考核 (see reports/ledger.py): the
+    committee's score and its mediators' (by user id), as lists of numbers (FIGURES)."""
+
+    def compute(ids: list[int]) -> dict[int, dict]:
+        parts: dict[int, dict] = defaultdict(lambda: {"committee": None, "mediator": {}})
+        for (committee_id,), score in _scores(ids, period, [Case.committee_id]).items():
+            parts[committee_id]["committee"] = astuple(score)
+        on_case = and_(CaseMediator.case_id == Case.id, CaseMediator.removed_at.is_(None))
+        by_mediator = _scores(
+            ids, period, [Case.committee_id, CaseMediator.user_id],
+            join=lambda q: q.join(CaseMediator, on_case),
+        )  # fmt: skip
+        for (committee_id, user_id), score in by_mediator.items():
+            parts[committee_id]["mediator"][str(user_id)] = astuple(score)
+        return parts
+
+    return compute
 
 
 def _ranked(rows: list, sort: str, score_of) -> list:
@@ -206,15 +233,21 @@ def _ranked(rows: list, sort: str, score_of) -> list:
 
 def build(user: User, unit: Org, period: Period, sort: str = "success_rate") -> Assessment:
     """The ranked tables for the unit (one the user may read) and period: per committee and
-    per mediator, each two GROUP BYs, whatever the number of cases."""
+    per mediator, added up from each committee's part (kept in the ledger while the
+    committee's cases stay as they were; counted by two GROUP BYs each otherwise)."""
     sort = sort if sort in RANKINGS else "success_rate"
     committees = list(db.session.scalars(access.committees_under(unit).order_by(Org.path)))
     ids = [c.id for c in committees]
-    by_committee = _scores(ids, period, Case.committee_id)
-    on_case = and_(CaseMediator.case_id == Case.id, CaseMediator.removed_at.is_(None))
-    by_mediator = _scores(
-        ids, period, CaseMediator.user_id, join=lambda q: q.join(CaseMediator, on_case)
-    )
+    parts = ledger.per_committee(f"assessment:{period.slug}", ids,
+                                 _parts(period))  # fmt: skip
+    by_committee = {c: Score(*part["committee"]) for c, part in parts.items()
+                    if part and part["committee"]}  # fmt: skip
+    summed: dict[int, list[int]] = {}
+    for part in parts.values():
+        for user_id, numbers in (part or {}).get("mediator", {}).items():
+            into = summed.setdefault(int(user_id), [0] * len(FIGURES))
+            into[:] = map(operator.add, into, numbers)
+    by_mediator = {user_id: Score(*numbers) for user_id, numbers in summed.items()}
     people = list(db.session.scalars(select(User).where(User.id.in_(list(by_mediator)))))
     mediators = [
         (u, u.org, by_mediator[u.id])
