@@ -42,10 +42,12 @@ from mediation.models.base import local_today  # noqa: E402
 PASSWORD = generator.PASSWORD
 
 
-def median_ms(fetch, url: str, repeat: int) -> float:
+def median_ms(fetch, url: str, repeat: int, prepare=None) -> float:
     fetch(url)  # warm caches
     times = []
     for _ in range(repeat):
+        if prepare is not None:
+            prepare()  # untimed: what the figure is measured after
         start = time.perf_counter()
         response = fetch(url)
         times.append(time.perf_counter() - start)
@@ -192,6 +194,13 @@ def run(url: str, folder: Path, fresh: bool, args) -> None:
     login = client.post("/login", data={"username": "auditor0", "password": PASSWORD})
     assert login.status_code == 302, login.get_data(as_text=True)[:500]
     results = {name: median_ms(client.get, page, args.repeat) for name, page in pages.items()}
+    # The statistics pages above add up the parts the ledger keeps per committee (counted by
+    # the warm-up fetch). Also measured: with one committee's cases just changed (its part is
+    # counted again: the usual case in a working county), and with nothing kept at all.
+    for name in [n for n in pages if n.startswith(LEDGER_PAGES) and "year" in n]:
+        for how, prepare in (("one committee changed", ledger_change(app, 1)),
+                             ("nothing kept", ledger_change(app, None))):  # fmt: skip
+            results[f"{name}, {how}"] = median_ms(client.get, pages[name], args.repeat, prepare)
     if not args.only or any("sampling" in w for w in args.only):
         results["sampling draw, county, quarter"] = median_ms(
             sampling_draw(client, bureau), "/review/samples", args.repeat
@@ -208,6 +217,36 @@ def run(url: str, folder: Path, fresh: bool, args) -> None:
         with app.app_context():
             bureau = db.session.scalar(select(Org.id).where(Org.kind == OrgKind.BUREAU))
             explain(heavy_queries(bureau, local_today().year))
+
+
+LEDGER_PAGES = ("statistics", "考核")
+
+
+def ledger_change(app, committees: int | None):
+    """Before a fetch: bump the marks of that many committees (as a change to their cases
+    does), or with None forget every kept part."""
+    import random
+
+    def prepare():
+        with app.app_context():
+            if committees is None:
+                db.session.execute(text("DELETE FROM statistics_parts"))
+            else:
+                ids = db.session.scalars(select(Org.id).where(Org.kind == OrgKind.COMMITTEE)).all()
+                for committee_id in random.sample(ids, committees):
+                    db.session.execute(
+                        text("UPDATE statistics_marks SET mark = mark + 1 "
+                             "WHERE committee_id = :c"), {"c": committee_id}
+                    )  # fmt: skip
+                    db.session.execute(
+                        text("INSERT INTO statistics_marks (committee_id, mark) "
+                             "SELECT :c, 1 WHERE NOT EXISTS (SELECT 1 FROM statistics_marks "
+                             "WHERE committee_id = :c)"), {"c": committee_id}
+                    )  # fmt: skip
+            db.session.commit()
+            db.session.remove()
+
+    return prepare
 
 
 def sampling_draw(client, bureau: int):
