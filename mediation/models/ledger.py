@@ -29,5 +29,5 @@ class StatisticsPart(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
     mark: Mapped[int]
-    part: Mapped[Any] = mapped_column(JSON)
+    part: Mapped[Any] = mapped_column(JSON, nullable=True)  # None: nothing to count
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
