@@ -358,13 +358,14 @@ def _counting(committee_ids: list[int], period: Period) -> list[ColumnElement]:
     ]
 
 
-def _activity(period: Period) -> Subquery:
-    """(case id, flag) for what happened to a case in the period beyond its outcome: 报告公安,
-    回访 (and 协议履行: the latest visit of the period found every term performed), 申请司法
-    确认 and 确认有效. Each pair once."""
+def _activity(period: Period, cases) -> Subquery:
+    """(case id, flag) for what happened in the period to the cases `cases` (a select of
+    ids) beyond their outcome: 报告公安, 回访 (and 协议履行: the latest visit of the period
+    found every term performed), 申请司法确认 and 确认有效. Each pair once. Each part asks
+    only for those cases, so one committee's figures read one committee's visits."""
     start, end = utc_bounds(period)
     first, last = period.start, period.end
-    in_period = FollowUp.visited_on.between(first, last)
+    in_period = and_(FollowUp.visited_on.between(first, last), FollowUp.case_id.in_(cases))
     later = aliased(FollowUp)
     # The latest visit of the period: none later in it (by day, then as recorded). An
     # anti-join rather than a window, so the planner sees how many there are.
@@ -386,16 +387,20 @@ def _activity(period: Period) -> Subquery:
     )
     return union(
         select(PoliceReport.case_id, literal("police").label("flag")).where(
-            PoliceReport.reported_at >= start, PoliceReport.reported_at < end
+            PoliceReport.reported_at >= start,
+            PoliceReport.reported_at < end,
+            PoliceReport.case_id.in_(cases),
         ),
         select(FollowUp.case_id, literal("followed_up")).where(in_period),
         select(FollowUp.case_id, literal("performed")).where(in_period, latest, all_performed),
         select(CourtConfirmation.case_id, literal("confirm_applied")).where(
-            CourtConfirmation.applied_on.between(first, last)
+            CourtConfirmation.applied_on.between(first, last),
+            CourtConfirmation.case_id.in_(cases),
         ),
         select(CourtConfirmation.case_id, literal("confirmed")).where(
             CourtConfirmation.result == ConfirmationResult.CONFIRMED,
             CourtConfirmation.decided_on.between(first, last),
+            CourtConfirmation.case_id.in_(cases),
         ),
     ).subquery("activity")
 
@@ -444,12 +449,12 @@ def _tallies(
             setattr(tally, name, getattr(tally, name) + int(value))
     if not activity:
         return tallies
-    activity = _activity(period)
     active = [
         Case.committee_id.in_(committee_ids),
         Case.accepted_on.is_not(None),
         Case.accepted_on <= period.end,
     ]
+    activity = _activity(period, select(Case.id).where(*active))
     keys, join = grouping([*active, Case.id.in_(select(activity.c.case_id))])
     flags = select(*keys, activity.c.flag, func.count()).select_from(Case)
     if join is not None:
