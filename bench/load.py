@@ -16,6 +16,7 @@ changes by as many cases as the run made transitions (printed at the end).
 
 import argparse
 import http.client
+import os
 import random
 import statistics
 import subprocess
@@ -220,6 +221,56 @@ def pick(rng: random.Random) -> str:
     return MIX[-1][0]
 
 
+def _ticks(pid: int) -> int:
+    """User + system CPU clock ticks of a process so far (0 when it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+class CpuMeter:
+    """CPU time the app server (its process and workers) and the database's backends serving
+    it spend, read from /proc (Linux): a figure per request that the other work on a shared
+    machine does not inflate the way it inflates wall-clock time."""
+
+    def __init__(self, server_pid: int, url: str):
+        from sqlalchemy import create_engine, text
+
+        self.server_pid = server_pid
+        self.engine = create_engine(url)
+        self.query = text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        self.available = Path("/proc/self/stat").exists() and url.startswith("postgresql")
+
+    def read(self) -> tuple[float, float]:
+        """(server seconds, database seconds) so far."""
+        if not self.available:
+            return 0.0, 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        server = [self.server_pid, *_children(self.server_pid)]
+        with self.engine.connect() as conn:
+            backends = [row.pid for row in conn.execute(self.query)]
+        return (
+            sum(_ticks(p) for p in server) / tick,
+            sum(_ticks(p) for p in backends) / tick,
+        )
+
+
 def single_user(sessions, work, count: int) -> float:
     rng = random.Random(1)
     lock = threading.Lock()
@@ -306,12 +357,24 @@ def main() -> None:
         wait_for(port)
         sessions = {name: Session(port, name) for name in usernames}
         single_user(sessions, work, 20)  # warm up
-        base = single_user(sessions, work, 60)
+        meter = CpuMeter(server.pid, url)
+        cpu_before = meter.read()
+        count = 100
+        base = single_user(sessions, work, count)
+        cpu = [
+            (after - before) * 1000 / count
+            for after, before in zip(meter.read(), cpu_before, strict=True)
+        ]
+        meter.engine.dispose()
         limit = P99_FACTOR * base
         print(
             f"{args.server}: single user, median of the mix: {base * 1000:.1f} ms; "
             f"p99 limit {limit * 1000:.0f} ms"
         )
+        if meter.available:
+            print(
+                f"CPU per request of the mix: app server {cpu[0]:.1f} ms, database {cpu[1]:.1f} ms"
+            )
         print(f"{'rate/s':>8} {'done/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
         best = 0.0
         for rate in (float(r) for r in args.rates.split(",")):

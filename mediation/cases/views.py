@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from mediation import access, workflow
-from mediation.cases import service
+from mediation.cases import page, service
 from mediation.cases.forms import (
     ActionForm,
     AssignForm,
@@ -192,6 +192,7 @@ def _merged_form(mine: CaseForm, case) -> CaseForm:
 
 
 def _render_case(case, status: int = 200, **context):
+    page.load(case)
     for key, factory in PANEL_FORMS.items():
         context.setdefault(f"{key}_form", factory(case))
     context.setdefault("action_form", ActionForm())
