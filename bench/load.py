@@ -50,6 +50,7 @@ def serve(server: str, url: str, folder: str) -> None:
         import waitress
 
         app = bench.bench_app(url, Path(folder))
+        serving.settle_memory()
         httpd = waitress.create_server(
             app, host="127.0.0.1", port=0, threads=serving.WAITRESS_THREADS,
             connection_limit=serving.CONNECTION_LIMIT, channel_timeout=serving.CHANNEL_TIMEOUT,
@@ -78,6 +79,7 @@ def serve(server: str, url: str, folder: str) -> None:
                 "timeout": serving.TIMEOUT,
                 "keepalive": serving.KEEPALIVE,
                 "graceful_timeout": 5,
+                "post_worker_init": lambda worker: serving.settle_memory(),
                 "accesslog": None,
             }
             for key, value in settings.items():
