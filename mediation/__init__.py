@@ -69,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     _setup_sqlite(app)
+    _keep_prepared_statements(app)
     operations.init_app(app)  # first: its clock starts before any other work of a request
     _setup_login(app)
 
@@ -171,6 +172,45 @@ def _setup_sqlite(app: Flask) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
+
+
+def _keep_prepared_statements(app: Flask) -> None:
+    """psycopg prepares a statement on the server the fifth time a connection runs it (parsed
+    and planned once), but any ROLLBACK drops them all (DEALLOCATE ALL), and every request
+    ended with one: closing the session rolls back. A request whose transaction wrote nothing
+    ends with a COMMIT instead (the same thing for a transaction that only read), so the
+    pooled connections keep their statements and a page's queries are not planned again on
+    every request. Anything but a SELECT counts as writing, and then the rollback stays."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    from sqlalchemy import event
+    from sqlalchemy.exc import SQLAlchemyError
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.info["wrote"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(conn, _cursor, statement, _parameters, _context, _executemany):
+        if statement.lstrip()[:6].upper() != "SELECT":
+            conn.info["wrote"] = True
+
+    @app.teardown_request
+    def _commit_reads(exc):
+        if exc is not None:
+            return
+        session = db.session()
+        if not session.in_transaction() or session.new or session.dirty or session.deleted:
+            return
+        if session.connection().info.get("wrote", True):
+            return
+        try:
+            session.commit()
+        except SQLAlchemyError:  # the connection broke: the session's close cleans up
+            session.rollback()
 
 
 ENDED_MESSAGES = {

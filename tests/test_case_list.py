@@ -143,3 +143,21 @@ def test_the_filters_selects_draw_as_wtforms_draws_them(app):
         assert quick == str(Select()(field, class_="wide"))
     assert '<option selected value="accepted">' in str(form.status())
     assert "&lt;b&gt;" in str(form.source())
+
+
+def test_reading_pages_keep_their_prepared_statements(world, login):
+    """psycopg prepares a statement run five times on a connection, and a ROLLBACK drops them
+    all: a request that only read ends with a COMMIT, so the next pages find them prepared.
+    (SQLite prepares nothing on the server.)"""
+    from sqlalchemy import text
+
+    from mediation.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    c = login("mediator1")
+    for _ in range(6):
+        assert c.get("/cases").status_code == 200
+        db.session.remove()  # as a server's request ends (the tests keep one app context)
+    prepared = db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+    assert prepared > 0

@@ -18,7 +18,7 @@ from mediation.cases.forms import (
     RightsNoticeForm,
 )
 from mediation.cases.listing import list_cases, unit_name
-from mediation.cases.panels import PANEL_FORMS, register_form
+from mediation.cases.panels import PANEL_FORMS, LazyForm, register_form
 from mediation.forms import choices, new_row_key, place_refusal, refused_status, show_refusal
 from mediation.models import PartyKind, PartyRole, Publicity, Role
 from mediation.models.base import local_today
@@ -194,7 +194,7 @@ def _merged_form(mine: CaseForm, case) -> CaseForm:
 def _render_case(case, status: int = 200, **context):
     page.load(case)
     for key, factory in PANEL_FORMS.items():
-        context.setdefault(f"{key}_form", factory(case))
+        context.setdefault(f"{key}_form", LazyForm(lambda factory=factory: factory(case)))
     context.setdefault("action_form", ActionForm())
     refusal_form = context.setdefault("refusal_form", RefusalForm())
     refusal_form.party_id.choices = choices(
