@@ -205,11 +205,10 @@ def _keep_prepared_statements(app: Flask) -> None:
         session = db.session()
         if not session.in_transaction() or session.new or session.dirty or session.deleted:
             return
-        if session.connection().info.get("wrote", True):
-            return
         try:
-            session.commit()
-        except SQLAlchemyError:  # the connection broke: the session's close cleans up
+            if not session.connection().info.get("wrote", True):
+                session.commit()
+        except SQLAlchemyError:  # a failed transaction or a broken connection: undo as before
             session.rollback()
 
 

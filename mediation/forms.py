@@ -20,8 +20,8 @@ from mediation.models.base import Labelled
 
 class QuickSelect(Select):
     """WTForms' select, drawing the plain options (no extra attributes) with one format
-    instead of its general attribute writer: the same HTML, a tenth of the time. The case
-    list's filters alone drew 36 options per page (1.4 ms)."""
+    instead of its general attribute writer: the same HTML in half the time (the case list's
+    three filter selects, 36 options, took 1.4 ms a page, now 0.7)."""
 
     @classmethod
     def render_option(cls, choice, **kwargs):
