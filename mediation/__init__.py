@@ -205,11 +205,17 @@ def _keep_prepared_statements(app: Flask) -> None:
         session = db.session()
         if not session.in_transaction() or session.new or session.dirty or session.deleted:
             return
+        expire = session.expire_on_commit
+        # Nothing was written: the loaded objects stay loaded, as they did before this commit
+        # was added (a server drops them with the session right after; the tests keep one).
+        session.expire_on_commit = False
         try:
             if not session.connection().info.get("wrote", True):
                 session.commit()
         except SQLAlchemyError:  # a failed transaction or a broken connection: undo as before
             session.rollback()
+        finally:
+            session.expire_on_commit = expire
 
 
 ENDED_MESSAGES = {
