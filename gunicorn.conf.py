@@ -21,3 +21,8 @@ preload_app = False
 # string, the duration, the user); gunicorn's would repeat it with the query string.
 accesslog = None
 errorlog = "-"
+
+
+def post_worker_init(worker) -> None:
+    """Each worker, once it has built its app (mediation/serving.py says why)."""
+    serving.settle_memory()

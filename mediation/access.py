@@ -442,6 +442,16 @@ def calendar_committees(user: User) -> list[Org]:
     return []
 
 
+def has_calendar(user: User) -> bool:
+    """Whether calendar_committees(user) holds any (the navigation on every page asks): for
+    an auditor the first one, not the hundreds of committees of a county."""
+    if user.role in (Role.DIRECTOR, Role.MEDIATOR):
+        return True
+    if user.role == Role.AUDITOR:
+        return db.session.scalar(committees_in_unit(user.org).limit(1)) is not None
+    return False
+
+
 def calendar_committee_or_404(user: User, committee_id: int) -> Org:
     found = next((c for c in calendar_committees(user) if c.id == committee_id), None)
     if found is None:

@@ -36,7 +36,8 @@ def init_app(app: Flask) -> None:
         return {
             "access": access,
             "workflow": workflow,  # templates ask its state groups, never list states
-            "user": current_user,
+            # The user itself, not flask_login's proxy: a page asks it dozens of times.
+            "user": current_user._get_current_object(),
             "now": utcnow(),
             "today": local_today(),
         }

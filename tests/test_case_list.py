@@ -113,3 +113,51 @@ def test_list_queries_do_not_grow_with_rows(app, world, login):
         case = make_case(world["mediator1"])
         service.apply_action(case, world["mediator1"], "accept")
     assert count_queries() == few
+
+
+def test_the_app_asks_postgresql_not_to_jit_compile(app):
+    """PostgreSQL's JIT compiled a county's case list query (its scope's subplans are priced
+    high) for 40–100 ms, to run it in 15: the app's connections turn it off."""
+    from sqlalchemy import text
+
+    from mediation.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    assert db.session.execute(text("SHOW jit")).scalar() == "off"
+
+
+def test_the_filters_selects_draw_as_wtforms_draws_them(app):
+    """The quick select (mediation/forms.py) writes the same HTML as WTForms' own: blank
+    first option, the chosen one selected, labels and values escaped."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms.widgets import Select
+
+    from mediation.cases.forms import FilterForm
+    from mediation.forms import SelectChoice
+
+    form = FilterForm(MultiDict({"status": "accepted", "category": "land"}))
+    form.source.choices = [*form.source.choices, SelectChoice('a"<&', '<b>"甲&乙"</b>')]
+    for field in (form.status, form.category, form.source):
+        quick = str(field(class_="wide"))
+        assert quick == str(Select()(field, class_="wide"))
+    assert '<option selected value="accepted">' in str(form.status())
+    assert "&lt;b&gt;" in str(form.source())
+
+
+def test_reading_pages_keep_their_prepared_statements(world, login):
+    """psycopg prepares a statement run five times on a connection, and a ROLLBACK drops them
+    all: a request that only read ends with a COMMIT, so the next pages find them prepared.
+    (SQLite prepares nothing on the server.)"""
+    from sqlalchemy import text
+
+    from mediation.extensions import db
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    c = login("mediator1")
+    for _ in range(6):
+        assert c.get("/cases").status_code == 200
+        db.session.remove()  # as a server's request ends (the tests keep one app context)
+    prepared = db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+    assert prepared > 0

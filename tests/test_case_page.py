@@ -1,10 +1,23 @@
 """The case page: masked personal data, the allowed actions only, refusals in Chinese."""
 
+from sqlalchemy import event
+from test_agreements import followed_up, with_session
+
+from mediation.agreements import service as agreements
 from mediation.cases import service
 from mediation.extensions import db
-from mediation.models import Case, CaseStatus, EventKind
+from mediation.models import (
+    Case,
+    CaseStatus,
+    EventKind,
+    Party,
+    PartyRole,
+    Performance,
+    Satisfaction,
+)
+from mediation.models.base import local_today
 
-from factories import ID_MALE, make_case
+from factories import ID_MALE, make_case, person
 
 
 def page_of(client, case) -> str:
@@ -128,3 +141,42 @@ def test_overdue_case_says_so(world, login):
     case.deadline = case.deadline - timedelta(days=40)
     db.session.commit()
     assert "本案已超过办理期限 10 天" in page_of(login("mediator1"), case)
+
+
+def test_case_page_queries_do_not_grow_with_what_the_case_holds(world, login):
+    """The case page asks in one query which of the case's collections hold rows and loads
+    each one that does with one more (it ran a query per panel's relationship, 26 for a
+    closed case): a case with three parties, two session records, an agreement and a
+    follow-up is drawn within a bound, and more parties, records and visits add none."""
+    case = followed_up(world)
+    mediator = world["mediator1"]
+    with_session(case, mediator)
+    db.session.add(Party(case=case, position=2, **person(PartyRole.RESPONDENT, "王五")))
+    db.session.commit()
+    c = login("mediator1")
+
+    def count() -> list[str]:
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page = page_of(c, case)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert "王五" in page and "回访" in page  # the panels drew what the case holds
+        return statements
+
+    few = count()
+    assert len(few) <= 16, "\n".join(few)
+    for n in range(3):
+        with_session(case, mediator)
+        db.session.add(Party(case=case, position=3 + n, **person(PartyRole.RESPONDENT, f"赵{n}")))
+    db.session.commit()
+    db.session.refresh(case)
+    perf = {t.id: (Performance.PERFORMED, "") for t in case.agreement.terms}
+    agreements.record_follow_up(case, mediator, {
+        "visited_on": local_today(), "visited": "张三", "satisfaction": Satisfaction.SATISFIED,
+        "opinions": "",
+    }, perf)  # fmt: skip
+    more = count()
+    assert len(more) == len(few), "\n".join(more)

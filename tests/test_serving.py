@@ -44,6 +44,7 @@ def test_gunicorn_runs_with_the_limits_set_for_the_slowest_page():
     assert int(settings["max_requests_jitter"]) == serving.MAX_REQUESTS_JITTER > 0
     assert int(settings["worker_connections"]) == serving.WORKER_CONNECTIONS > 100
     assert settings["accesslog"] == "None"  # the app's own line, without query strings
+    assert "post_worker_init" in settings["post_worker_init"]  # gc.freeze once built
 
 
 def test_waitress_answers_the_hundred_and_first_keep_alive_client(tmp_path):

@@ -15,6 +15,7 @@ from mediation import access, workflow
 from mediation.audit.security import log_now
 from mediation.calendar import ics, service
 from mediation.calendar.forms import AppointmentForm, CancelForm
+from mediation.cases.page import memoised
 from mediation.extensions import db
 from mediation.forms import show_refusal
 from mediation.models import Appointment, Case
@@ -34,7 +35,7 @@ def _require_login():
 @bp.app_context_processor
 def _panel_helpers():
     """What templates/calendar/_case_panel.html asks about a case."""
-    return {"appointments_of": service.appointments_of}
+    return {"appointments_of": memoised("appointments", service.appointments_of)}
 
 
 # --- Calendars ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from mediation import access, workflow
-from mediation.cases import service
+from mediation.cases import page, service
 from mediation.cases.forms import (
     ActionForm,
     AssignForm,
@@ -18,7 +18,7 @@ from mediation.cases.forms import (
     RightsNoticeForm,
 )
 from mediation.cases.listing import list_cases, unit_name
-from mediation.cases.panels import PANEL_FORMS, register_form
+from mediation.cases.panels import PANEL_FORMS, LazyForm, register_form
 from mediation.forms import choices, new_row_key, place_refusal, refused_status, show_refusal
 from mediation.models import PartyKind, PartyRole, Publicity, Role
 from mediation.models.base import local_today
@@ -192,8 +192,9 @@ def _merged_form(mine: CaseForm, case) -> CaseForm:
 
 
 def _render_case(case, status: int = 200, **context):
+    page.load(case)
     for key, factory in PANEL_FORMS.items():
-        context.setdefault(f"{key}_form", factory(case))
+        context.setdefault(f"{key}_form", LazyForm(lambda factory=factory: factory(case)))
     context.setdefault("action_form", ActionForm())
     refusal_form = context.setdefault("refusal_form", RefusalForm())
     refusal_form.party_id.choices = choices(

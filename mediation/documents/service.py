@@ -81,8 +81,9 @@ class Entry:
 # --- What can be drawn -------------------------------------------------------------------
 
 
-def entries(case: Case) -> list[Entry]:
-    """Every document the case's current data supports, in the case file's order."""
+def entries(case: Case, appointments=appointments_of) -> list[Entry]:
+    """Every document the case's current data supports, in the case file's order
+    (`appointments`: how to ask for the case's appointments; the case page passes its memo)."""
     found = []
     if case.source == Source.APPLICATION:
         found.append(Entry(K.APPLICATION, 0, case, K.APPLICATION.label))
@@ -91,7 +92,7 @@ def entries(case: Case) -> list[Entry]:
     for r in case.investigation_records:
         when = r.held_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
         found.append(Entry(K.INVESTIGATION, r.id, r, f"调查记录（{when}，{r.person_questioned}）"))
-    for a in appointments_of(case):
+    for a in appointments(case):
         if a.status != AppointmentStatus.CANCELLED:
             when = a.starts_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
             found.append(Entry(K.NOTICE, a.id, a, f"调解通知书（{when}）"))

@@ -9,6 +9,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from mediation import access
 from mediation.audit.security import log_now
+from mediation.calendar.service import appointments_of
+from mediation.cases.page import memoised
 from mediation.cases.panels import register_form
 from mediation.cases.views import post_on_case
 from mediation.documents import service, wording
@@ -29,8 +31,10 @@ register_form("signed_scan", lambda case: SignedScanForm(formdata=None))
 def _panel_helpers():
     """What templates/documents/_case_panel.html asks about a case."""
     return {"docs": SimpleNamespace(
-        of=service.documents_of, entries=service.entries, may_generate=service.may_generate,
-        may_download=service.may_download, kinds=DocumentKind, title=service.title_of,
+        of=memoised("documents", service.documents_of),
+        entries=lambda case: service.entries(case, memoised("appointments", appointments_of)),
+        may_generate=service.may_generate, may_download=service.may_download,
+        kinds=DocumentKind, title=service.title_of,
     )}  # fmt: skip
 
 
