@@ -203,6 +203,11 @@ def columns(names: list[str] | None = None) -> list[tuple[str, str, str]]:
     return [c for c in COLUMNS if names is None or c[0] in names]
 
 
+def cells(tally: Tally, names: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """A table row's figures as (heading, text), for the columns given (see columns())."""
+    return [(label, written(getattr(tally, attr), how)) for attr, label, how in names]
+
+
 def written(value: float | None, how: str) -> str:
     """A figure as the report prints it: a rate in per cent, days to one decimal."""
     if value is None:
@@ -225,7 +230,7 @@ class Report:
     by_source: list[tuple[Source, Tally]]
     # Per mediator and per district the tables show BREAKDOWN and MEDIATOR: their tallies
     # carry the outcome figures only, not the period's activity (police, visits, court).
-    by_mediator: list[tuple[User, Org, Tally]]
+    by_mediator: list[tuple[Person, Org, Tally]]
     # Rule 3: where the applicants live (住所地), so the committee's competence can be read.
     by_district: list[tuple[str, Tally]] = field(default_factory=list)
 
@@ -586,15 +591,29 @@ def _by_mediator(committee_ids, period: Period, as_of: date) -> dict[tuple, Tall
     )  # fmt: skip
 
 
-def _mediator_rows(tallies: dict[int, Tally]) -> list[tuple[User, Org, Tally]]:
+@dataclass(frozen=True)
+class Person:
+    """A mediator as the tables name them (a county lists 800: no full accounts loaded)."""
+
+    id: int
+    name: str
+
+
+def _mediator_rows(tallies: dict[int, Tally]) -> list[tuple[Person, Org, Tally]]:
     """Each mediator with cases new, concluded, open or withdrawn in the period."""
     tallies = {
         user_id: t
         for user_id, t in tallies.items()
         if t.accepted or t.concluded or t.open or t.withdrawn
     }
-    users = db.session.scalars(select(User).where(User.id.in_(list(tallies))))
-    rows = [(user, user.org, tallies[user.id]) for user in users]
+    people = db.session.execute(
+        select(User.id, User.name, User.org_id).where(User.id.in_(list(tallies)))
+    ).all()
+    units = {
+        org.id: org
+        for org in db.session.scalars(select(Org).where(Org.id.in_({p.org_id for p in people})))
+    }  # mostly already in the session: the committees counted
+    rows = [(Person(p.id, p.name), units[p.org_id], tallies[p.id]) for p in people]
     return sorted(rows, key=lambda r: (r[1].path, -r[2].concluded, r[0].name))
 
 

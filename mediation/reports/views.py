@@ -20,7 +20,8 @@ bp = Blueprint("reports", __name__)
 def _report_helpers():
     """What templates/reports/ asks: the columns and how a figure is written."""
     return {"stats": SimpleNamespace(
-        columns=service.columns, written=service.written, BREAKDOWN=service.BREAKDOWN,
+        columns=service.columns, written=service.written, cells=service.cells,
+        BREAKDOWN=service.BREAKDOWN,
         MEDIATOR=service.MEDIATOR,
     )}  # fmt: skip
 
