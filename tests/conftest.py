@@ -5,13 +5,12 @@ import os
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
-from testapp import TEST_CONFIG, Client
+from testapp import TEST_CONFIG, Client, empty_tables
 
 from mediation import create_app
 from mediation.extensions import db
-from mediation.models import Base
 
+import democounty
 import pgserver
 from factories import World, build_world
 
@@ -53,18 +52,8 @@ def _make_app(url: str, uploads: str):
         if url not in _migrated:  # the schema comes from the migrations, once per database
             upgrade()
             _migrated.add(url)
-        _empty_tables()
+        empty_tables()
     return app
-
-
-def _empty_tables() -> None:
-    tables = [t.name for t in Base.metadata.sorted_tables]
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for name in reversed(tables):
-            db.session.execute(text(f"DELETE FROM {name}"))
-    db.session.commit()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -80,6 +69,13 @@ def app(request):
 @pytest.fixture
 def world(app) -> World:
     return build_world()
+
+
+@pytest.fixture
+def demo_county(app) -> democounty.Snapshot:
+    """The demo county (demo.seed()) in this test's database, files and checkpoint file:
+    seeded by the first test of this process and database to ask, copied for the others."""
+    return democounty.load(app)
 
 
 @pytest.fixture

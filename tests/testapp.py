@@ -7,6 +7,10 @@ import secrets
 from flask import g
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
+
+from mediation.extensions import db
+from mediation.models import Base
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -39,3 +43,14 @@ class Client(FlaskClient):
         finally:
             for key in set(vars(g)) - before:
                 delattr(g, key)
+
+
+def empty_tables() -> None:
+    """Every table emptied (PostgreSQL's sequences restarted): a fresh database for a test."""
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
