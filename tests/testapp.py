@@ -47,10 +47,18 @@ class Client(FlaskClient):
 
 def empty_tables() -> None:
     """Every table emptied (PostgreSQL's sequences restarted): a fresh database for a test."""
-    tables = [t.name for t in Base.metadata.sorted_tables]
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]  # children first
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        # DELETE, not TRUNCATE: a test leaves a few rows, which DELETE removes at once, while
+        # TRUNCATE gives each table and index new files. One round trip for all the tables.
+        statements = [f"DELETE FROM {name}" for name in tables]
+        statements.append(
+            "SELECT setval(oid, 1, false) FROM pg_class"
+            " WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"
+        )
+        with db.session.connection().connection.cursor() as cursor:
+            cursor.execute("; ".join(statements))
     else:
-        for name in reversed(tables):
+        for name in tables:
             db.session.execute(text(f"DELETE FROM {name}"))
     db.session.commit()
