@@ -94,6 +94,19 @@ def create_database(server: PostgresServer, name: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+def commit_without_waiting_for_the_disk(server: PostgresServer, name: str) -> None:
+    """Every session on database `name` commits without waiting for the WAL to reach the disk
+    (synchronous_commit=off): for a throwaway test database, what a server crash could lose
+    does not matter, and the tests commit thousands of times. Nothing else changes: each
+    commit is as atomic, isolated and visible to the other sessions as before."""
+    base = make_url(server.base_url)
+    _check_name(base, name)
+    with _admin_connection(base) as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(sql.Identifier(name))
+        )
+
+
 def drop_database(server: PostgresServer, name: str) -> None:
     """Drop database `name`, disconnecting whatever is still connected to it."""
     base = make_url(server.base_url)

@@ -189,11 +189,10 @@ def _restored_app(url: str, tmp_path, storage_name: str, **config):
     return other
 
 
-def test_backup_and_restore_round_trip_the_demo_county(app, tmp_path, request):
+def test_backup_and_restore_round_trip_the_demo_county(app, demo_county, tmp_path, request):
     """Backup on one database, restore into an empty one (into the database storage, to
     show a restore also moves the files): every row back, every document's bytes matching its
     hash, the audit chain verified, and a second restore refused unless forced."""
-    demo.seed()
     cases = db.session.scalar(select(func.count()).select_from(Case))
     documents_before = {d.id: d.sha256 for d in db.session.scalars(select(GeneratedDocument))}
     attachments = {a.id: a.sha256 for a in db.session.scalars(select(Attachment))}
@@ -244,9 +243,8 @@ def test_backup_and_restore_round_trip_the_demo_county(app, tmp_path, request):
         db.engine.dispose()
 
 
-def test_restore_under_another_audit_key_does_not_verify(app, tmp_path, request):
+def test_restore_under_another_audit_key_does_not_verify(app, demo_county, tmp_path, request):
     """The key is not in the backup: restored under another key, the trail does not verify."""
-    demo.seed()
     archive = tmp_path / "county.backup"
     assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
     other = _restored_app(

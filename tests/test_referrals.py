@@ -419,8 +419,7 @@ def test_only_the_cases_handlers_record_the_sending(world, login, username, stat
     )
 
 
-def test_the_demo_has_a_court_referral_for_director1_to_feed_back(app, login):
-    app.test_cli_runner().invoke(args=["seed-demo"])
+def test_the_demo_has_a_court_referral_for_director1_to_feed_back(demo_county, login):
     referral = db.session.scalar(
         select(Referral).where(Referral.reference_number.like("%民诉前调888号"))
     )

@@ -1,11 +1,17 @@
 """Set-up tasks: migrations match the models, the demo data loads once, the CLI checks."""
 
+import shutil
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from testapp import empty_tables
 
 from mediation.extensions import db
 from mediation.models import Base, Case, CaseStatus, Org, OrgKind, User
 from mediation.models.base import made_on
+
+import democounty
 
 
 def test_migrations_build_exactly_the_models_schema(app):
@@ -41,8 +47,23 @@ def test_seed_demo_loads_once_and_prints_the_accounts(app):
     assert verify.exit_code == 0 and "所有案件时间线校验通过" in verify.output
 
 
-def test_demo_accounts_log_in(app, client):
-    app.test_cli_runner().invoke(args=["seed-demo"])
+def test_a_copy_of_the_demo_county_is_the_seeding_row_for_row_and_verifies(app, demo_county):
+    """The tests on the demo data get a copy of one seeding (tests/democounty.py): made again
+    into an emptied database, it holds the same rows, sequences, files and checkpoints, and
+    its audit trail verifies."""
+    empty_tables()
+    shutil.rmtree(app.config["UPLOAD_FOLDER"], ignore_errors=True)
+    Path(app.config["AUDIT_CHECKPOINT_FILE"]).unlink()
+    assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
+    democounty.restore(app, demo_county)
+    assert democounty.take(app) == demo_county
+    assert 55 <= db.session.scalar(db.select(db.func.count()).select_from(Case)) <= 65
+    assert demo_county.files and demo_county.checkpoints
+    verify = app.test_cli_runner().invoke(args=["audit-verify"])
+    assert verify.exit_code == 0 and "所有案件时间线校验通过" in verify.output
+
+
+def test_demo_accounts_log_in(app, demo_county):
     for username in ("mediator1", "auditor0", "admin"):
         c = app.test_client()
         response = c.post("/login", data={"username": username, "password": "demo12345"})
@@ -56,9 +77,8 @@ def test_seed_demo_is_refused_in_production(app):
     assert result.exit_code != 0 and "生产环境不加载演示数据" in result.output
 
 
-def test_audit_verify_fails_on_a_tampered_timeline(app):
+def test_audit_verify_fails_on_a_tampered_timeline(app, demo_county):
     runner = app.test_cli_runner()
-    runner.invoke(args=["seed-demo"])
     case = db.session.scalars(db.select(Case).order_by(Case.id)).first()
     case.events[0].reason = "后来改的"
     db.session.commit()

@@ -38,8 +38,11 @@ class LiveServer:
         # threaded: the browser opens several connections at once (page, css, js).
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        # daemon: a test that forgets stop() must not keep the interpreter alive.
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # daemon: a test that forgets stop() must not keep the interpreter alive. A short poll
+        # interval: stop() waits for the loop to look (by default every 0.5 s, each test).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

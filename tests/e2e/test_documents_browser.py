@@ -45,9 +45,9 @@ def a_demo_agreement_of(username: str) -> Case:
     ).first()  # fmt: skip
 
 
-def test_mediator_prints_a_demo_agreement_and_its_qr_code_verifies(app, page_as, browser, live,
-                                                                   tmp_path):  # fmt: skip
-    assert demo.seed()
+def test_mediator_prints_a_demo_agreement_and_its_qr_code_verifies(
+    demo_county, page_as, browser, live, tmp_path
+):
     case = a_demo_agreement_of("mediator1")
     assert case is not None, "the demo data has agreed cases for mediator1"
     parties = [p.name for p in case.parties]
@@ -90,8 +90,7 @@ def test_mediator_prints_a_demo_agreement_and_its_qr_code_verifies(app, page_as,
         resident.close()
 
 
-def test_auditor_downloads_the_case_file_of_an_archived_demo_case(app, page_as, tmp_path):
-    assert demo.seed()
+def test_auditor_downloads_the_case_file_of_an_archived_demo_case(demo_county, page_as, tmp_path):
     case = db.session.scalars(  # one that went through agreement and follow-up
         select(Case).join(Agreement, Agreement.case_id == Case.id)
         .where(Case.status == CaseStatus.ARCHIVED).order_by(Case.id)

@@ -7,7 +7,6 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
-from mediation import demo
 from mediation.agreements import service as agreements
 from mediation.documents import service as documents
 from mediation.extensions import db
@@ -50,8 +49,9 @@ def _followed_up_case(mediator: User) -> Case:
     return agreed
 
 
-def test_resident_looks_up_their_case_and_prints_the_agreement(app, browser, live, tmp_path):
-    assert demo.seed()
+def test_resident_looks_up_their_case_and_prints_the_agreement(
+    demo_county, browser, live, tmp_path
+):
     mediator = db.session.scalar(select(User).where(User.username == "mediator1"))
     case = _followed_up_case(mediator)
     party = next(p for p in case.parties if p.phone and p.is_person)

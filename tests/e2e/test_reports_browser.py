@@ -10,8 +10,7 @@ from mediation.models.base import local_today
 pytestmark = pytest.mark.e2e
 
 
-def test_auditor_reads_a_quarter_and_exports_it(app, page_as, tmp_path):
-    assert demo.seed()
+def test_auditor_reads_a_quarter_and_exports_it(demo_county, page_as, tmp_path):
     today = local_today()
     quarter = (today.month + 2) // 3
     page = page_as("auditor1", demo.PASSWORD)

@@ -14,8 +14,7 @@ pytestmark = pytest.mark.e2e
 DIRECTORS = {"东街": "director1", "河西": "director2", "城关": "director3", "医疗": "director4"}
 
 
-def test_auditor_reads_warnings_instructs_and_follows_a_chart(app, page_as, tmp_path):
-    assert demo.seed()
+def test_auditor_reads_warnings_instructs_and_follows_a_chart(demo_county, page_as, tmp_path):
     page = page_as("auditor0", demo.PASSWORD)
     page.click("nav >> text=预警研判")
     assert "示例县司法局" in page.locator("h1").inner_text()
