@@ -58,6 +58,22 @@ def test_search_by_part_of_the_case_number_still_works(world, login):
     assert numbers(c.get("/cases?q=第0002号").get_data(True)) == [second.number]
 
 
+def test_a_whole_case_number_finds_its_case_with_brackets_of_either_width(world, login):
+    first = make_case(world["mediator1"])
+    second = make_case(world["mediator1"])
+    c = login("mediator1")
+
+    def found(q: str) -> set[str]:  # the numbers listed (the search box holds q itself)
+        return set(numbers(c.get("/cases", query_string={"q": q}).get_data(True))) - {q}
+
+    page = c.get("/cases", query_string={"q": first.number}).get_data(True)
+    assert page.count(first.number) >= 2 and second.number not in page
+    half = first.number.replace("（", "(").replace("）", ")")
+    assert found(half) == {first.number}
+    missing = first.number.replace("0001号", "0009号")
+    assert found(missing) == set()
+
+
 def test_search_by_the_last_four_of_an_id_number_or_phone(world, login):
     by_id = make_case(world["mediator1"], parties=[
         person(PartyRole.APPLICANT, "赵甲", id_number=ID_FEMALE, phone="13800000001"),

@@ -25,6 +25,8 @@ from mediation.privacy import normalise_id_number
 
 # The last four characters of an ID number or a phone: what their masked form shows.
 _TAIL = re.compile(r"^\d{3}[\dX]$")
+# A whole case number as cases.service.format_case_number writes it (brackets either width).
+_WHOLE_NUMBER = re.compile(r"^[（(](\d{4})[）)](.+调字第\d+号)$")
 
 
 @dataclass
@@ -103,6 +105,7 @@ def matching_case_ids(text: str):
     - four digits (the last one may be X): the end of a party's ID number or phone, what
       their masked form shows (a whole one is not searched: it would stand in the URL and
       the access log, DOMAIN §6);
+    - a whole case number: that case (its unique index);
     - three characters or more: part of a party's name or of the case number (trigrams);
     - one or two characters: the start of a name (张三 has no trigram inside other names,
       so it is looked up as a prefix: 张三, 张三丰).
@@ -115,6 +118,9 @@ def matching_case_ids(text: str):
         )
     if len(text) < 3:
         return select(Party.case_id).where(Party.name.like(f"{_like(text)}%", escape="\\"))
+    whole = _WHOLE_NUMBER.match(text)
+    if whole:  # a number pasted whole: the unique index, not trigrams every number shares
+        return select(Case.id).where(Case.number == f"（{whole[1]}）{whole[2]}")
     pattern = f"%{_like(text)}%"
     return union(
         select(Party.case_id).where(Party.name.like(pattern, escape="\\")),
