@@ -295,6 +295,7 @@ def bench_pages() -> dict[str, str]:
         "search, party name (3 chars)": f"/cases?q={party.name}",
         "search, party name (2 chars)": f"/cases?q={party.name[:2]}",
         "search, case number": f"/cases?q={case.number}",
+        "search, part of a case number": f"/cases?q={case.number[-8:]}",
         "search, ID number's last 4": f"/cases?q={party.id_number[-4:]}",
         "search, phone's last 4": f"/cases?q={party.phone[-4:]}",
         "case page": f"/cases/{case.id}",
