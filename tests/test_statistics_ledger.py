@@ -12,6 +12,7 @@ from mediation.extensions import db
 from mediation.models import Case, StatisticsPart
 from mediation.models.base import local_today
 from mediation.reports import service as reports
+from mediation.reports.ledger import marks
 
 from factories import make_case
 
@@ -96,7 +97,7 @@ def test_a_change_committed_while_counting_is_counted_next_time(world, monkeypat
     done = []
 
     def meanwhile(committee_ids, *args, **kwargs):
-        if not done:  # another request withdraws a case just now
+        if not done:  # another request changes a case of 东街 just now
             done.append(True)
             with Session(db.engine) as session:
                 case = session.get(Case, other.id)
@@ -110,8 +111,6 @@ def test_a_change_committed_while_counting_is_counted_next_time(world, monkeypat
     monkeypatch.setattr(reports, "_tallies", real)
     kept = db.session.get(StatisticsPart, (f"report:{month.slug}:{month.as_of()}", east.id))
     db.session.refresh(kept)
-    from mediation.reports.ledger import marks
-
     assert kept.mark < marks([east.id])[east.id]  # not current: it will be counted again
 
     calls = []
